@@ -1,0 +1,2 @@
+// Entry point of the Worker host.
+return 0;

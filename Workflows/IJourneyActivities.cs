@@ -1,0 +1,135 @@
+using Temporalio.Activities;
+
+namespace AbandonedCart.Workflows;
+
+/// <summary>
+/// What journeys ask of the outside world. Implemented against PostgreSQL and the providers in Activities,
+/// and answered from a scenario by <c>simulate</c> and the offline tests.
+/// </summary>
+public interface IJourneyActivities
+{
+    /// <summary>The journey switch, holdout share and the customer's send history, read fresh before each send.</summary>
+    [Activity]
+    Task<SendContext> GetSendContextAsync(SendContextRequest request);
+
+    /// <summary>Checks eligibility (consent and address) at send time and sends once per idempotency key.</summary>
+    [Activity]
+    Task<SendResult> SendMessageAsync(SendRequest request);
+
+    /// <summary>Records a decision not to send (yet): deferral, cap, holdout, stop.</summary>
+    [Activity]
+    Task RecordDecisionAsync(DecisionRecord record);
+
+    /// <summary>Adds the customer to the ad audiences when eligible (valid email, ads consent, not added recently).</summary>
+    [Activity]
+    Task<AudienceResult> AddToAudiencesAsync(AudienceRequest request);
+
+    /// <summary>Removes the customer from the ad audiences they were added to.</summary>
+    [Activity]
+    Task<AudienceResult> RemoveFromAudiencesAsync(AudienceRequest request);
+}
+
+public sealed record SendContextRequest
+{
+    public required string CustomerId { get; init; }
+
+    public required string Journey { get; init; }
+}
+
+public sealed record SendContext
+{
+    /// <summary>The journey switch in PostgreSQL; false stops the journey before its next send.</summary>
+    public bool JourneyEnabled { get; init; } = true;
+
+    /// <summary>Share of customers (0-100) held out of this journey, deterministically by customer id.</summary>
+    public double HoldoutPercent { get; init; }
+
+    /// <summary>Forces the holdout assignment (simulate's <c>"holdout"</c>); null means use the share.</summary>
+    public bool? HoldoutOverride { get; init; }
+
+    /// <summary>IANA time zone of the customer, null when the profile has none.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>Latest message this customer got from this journey (any run), if any.</summary>
+    public DateTimeOffset? LastJourneyMessageAt { get; init; }
+
+    /// <summary>Latest message this customer got from any other journey, if any.</summary>
+    public DateTimeOffset? LastOtherJourneyMessageAt { get; init; }
+}
+
+public sealed record SendRequest
+{
+    /// <summary>Unique per customer, journey run and step: a retried send with this key never sends twice.</summary>
+    public required string IdempotencyKey { get; init; }
+
+    public required string CustomerId { get; init; }
+
+    public required string Journey { get; init; }
+
+    public required string Channel { get; init; }
+
+    public required int Step { get; init; }
+
+    public required IReadOnlyList<CartItem> Items { get; init; }
+
+    public decimal CartValue { get; init; }
+
+    public string Currency { get; init; } = "EUR";
+}
+
+public sealed record SendResult
+{
+    /// <summary><c>sent</c> or <c>skipped</c>.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>Why it was skipped (<c>no_consent</c>, <c>no_address</c>, …).</summary>
+    public string? Reason { get; init; }
+
+    public long? MessageId { get; init; }
+
+    public string? ProviderMessageId { get; init; }
+
+    public bool Sent => Status == "sent";
+
+    public static SendResult Skipped(string reason) => new() { Status = "skipped", Reason = reason };
+}
+
+public sealed record DecisionRecord
+{
+    public required string IdempotencyKey { get; init; }
+
+    public required string CustomerId { get; init; }
+
+    public required string Journey { get; init; }
+
+    /// <summary><c>deferred</c>, <c>capped</c>, <c>holdout</c> or <c>stopped</c>.</summary>
+    public required string Status { get; init; }
+
+    public required string Reason { get; init; }
+
+    public string? Channel { get; init; }
+
+    public int? Step { get; init; }
+
+    public DateTimeOffset? Until { get; init; }
+}
+
+public sealed record AudienceRequest
+{
+    public required string IdempotencyKey { get; init; }
+
+    public required string CustomerId { get; init; }
+
+    public required string Journey { get; init; }
+}
+
+public sealed record AudienceResult
+{
+    /// <summary>The audiences acted on (<c>google</c>, <c>meta</c>); empty when nothing was done.</summary>
+    public IReadOnlyList<string> Audiences { get; init; } = [];
+
+    /// <summary>Why nothing was done, when so.</summary>
+    public string? Reason { get; init; }
+
+    public bool Done => Audiences.Count > 0;
+}
