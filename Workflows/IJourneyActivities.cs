@@ -16,6 +16,14 @@ public interface IJourneyActivities
     [Activity]
     Task<SendResult> SendMessageAsync(SendRequest request);
 
+    /// <summary>Records that a journey round reached its first due message (the dashboard's cart), with its holdout flag.</summary>
+    [Activity]
+    Task RecordEntryAsync(JourneyEntry entry);
+
+    /// <summary>Records how a journey round ended.</summary>
+    [Activity]
+    Task RecordOutcomeAsync(JourneyOutcome outcome);
+
     /// <summary>Records a decision not to send (yet): deferral, cap, holdout, stop.</summary>
     [Activity]
     Task RecordDecisionAsync(DecisionRecord record);
@@ -61,6 +69,9 @@ public sealed record SendRequest
 {
     /// <summary>Unique per customer, journey run and step: a retried send with this key never sends twice.</summary>
     public required string IdempotencyKey { get; init; }
+
+    /// <summary>The journey round this send belongs to (see <see cref="JourneyEntry.EntryKey"/>).</summary>
+    public string? EntryKey { get; init; }
 
     public required string CustomerId { get; init; }
 
@@ -132,4 +143,33 @@ public sealed record AudienceResult
     public string? Reason { get; init; }
 
     public bool Done => Audiences.Count > 0;
+}
+
+public sealed record JourneyEntry
+{
+    /// <summary>Unique per journey round: <c>{workflowId}:{round start, yyyyMMddTHHmmssZ}</c>.</summary>
+    public required string EntryKey { get; init; }
+
+    public required string CustomerId { get; init; }
+
+    public required string Journey { get; init; }
+
+    public required string WorkflowId { get; init; }
+
+    public required DateTimeOffset EnteredAt { get; init; }
+
+    public bool Holdout { get; init; }
+
+    public decimal CartValue { get; init; }
+
+    public string Currency { get; init; } = "EUR";
+}
+
+public sealed record JourneyOutcome
+{
+    public required string EntryKey { get; init; }
+
+    public required string Outcome { get; init; }
+
+    public required DateTimeOffset EndedAt { get; init; }
 }
