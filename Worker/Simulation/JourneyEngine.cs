@@ -164,6 +164,13 @@ public sealed class JourneyEngine
                 now, workflowType, input, attributes.IndexedFields.Count > 0 ? attributes : null, startMemo.Fields.Count > 0 ? startMemo : null,
                 script.StaticSummary, runs[0].RunId, continuedFrom?.RunId,
                 script.StaticSummary is null ? null : Payloads.ToPayload(script.StaticSummary));
+
+            // Like signal-with-start: whatever is scripted for the start instant (or before) is in the first task.
+            while (continuedFrom is null && happenings.Count > 0 && happenings.Peek().At <= now)
+            {
+                Happen(happenings.Dequeue());
+            }
+
             history.TaskStarted(now);
             timers.Clear();
             activities.Clear();
