@@ -1,3 +1,4 @@
+using AbandonedCart.Tests.Determinism;
 using AbandonedCart.Worker.Simulation;
 using Temporalio.Exceptions;
 using Temporalio.Worker;
@@ -103,6 +104,8 @@ public class JourneyEngineTests
             Happenings = [JourneyHappening.Signal(T0.AddMinutes(10), "Poke", "bob")],
         });
 
+        GoldenHistories.Keep("Engine/probe-continue-as-new-run1", run.Histories[0]);
+        GoldenHistories.Keep("Engine/probe-continue-as-new-run2", run.Histories[1]);
         var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<ProbeWorkflow>());
         foreach (var history in run.Histories)
         {
