@@ -556,7 +556,12 @@ public sealed class JourneyEngine
             }
         }
 
-        private void Add(JourneyStep step) => steps.Add(step with { Run = RunNumber });
+        private void Add(JourneyStep step)
+        {
+            var numbered = step with { Run = RunNumber };
+            steps.Add(numbered);
+            script.Observe?.Invoke(numbered);
+        }
 
         private sealed record PendingTimer(uint Seq, DateTimeOffset FiresAt, long StartedEventId, string? Summary)
         {

@@ -29,6 +29,9 @@ public sealed record JourneyScript
 
     public string TaskQueue { get; init; } = "simulation";
 
+    /// <summary>Called with each step as it happens, e.g. to interleave timers with what the fake world records.</summary>
+    public Action<JourneyStep>? Observe { get; init; }
+
     /// <summary>Stops a runaway workflow: more workflow tasks than this across all runs fails the simulation.</summary>
     public int MaxWorkflowTasks { get; init; } = 50_000;
 
