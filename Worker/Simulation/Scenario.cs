@@ -25,6 +25,17 @@ public sealed record Scenario
     public bool JourneyEnabled { get; init; } = true;
 
     public double HoldoutPercent { get; init; }
+
+    /// <summary>
+    /// The same scenario moved in time, for a server whose clock cannot go back to <see cref="Start"/>. Shift by whole
+    /// days so times of day, and so quiet hours, stay the same (daylight-saving dates may differ).
+    /// </summary>
+    public Scenario ShiftedBy(TimeSpan shift) => this with
+    {
+        Start = Start + shift,
+        History = History.Select(h => h with { SentAt = h.SentAt + shift }).ToList(),
+        Events = Events.Select(e => e with { At = e.At + shift }).ToList(),
+    };
 }
 
 public sealed record ScenarioCustomer

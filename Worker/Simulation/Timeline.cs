@@ -11,7 +11,7 @@ namespace AbandonedCart.Worker.Simulation;
 public sealed record TimelineEntry
 {
     [JsonIgnore]
-    public required DateTimeOffset Time { get; init; }
+    public DateTimeOffset Time { get; init; }
 
     [JsonPropertyOrder(0)]
     public string At => Format(Time);
