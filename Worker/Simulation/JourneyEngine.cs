@@ -1,5 +1,5 @@
 using System.Reflection;
-using System.Text;
+using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -76,7 +76,8 @@ public sealed class JourneyEngine
         await oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await new Simulation(this, script).RunAsync(cancellationToken).ConfigureAwait(false);
+            await using var session = new ReplaySession(replayer, options.ReplayTimeout);
+            return await new Simulation(this, session, script).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -93,8 +94,38 @@ public sealed class JourneyEngine
         return payloads;
     }
 
+    /// <summary>
+    /// One replay worker fed history after history for a whole simulation. A fresh worker per step costs tens of
+    /// milliseconds; the streaming replayer keeps one and replays each pushed history in turn.
+    /// </summary>
+    private sealed class ReplaySession(WorkflowReplayer replayer, TimeSpan timeout) : IAsyncDisposable
+    {
+        private readonly Channel<Temporalio.Common.WorkflowHistory> histories = Channel.CreateUnbounded<Temporalio.Common.WorkflowHistory>();
+        private IAsyncEnumerator<WorkflowReplayResult>? results;
+
+        public async Task<WorkflowReplayResult> ReplayAsync(Temporalio.Common.WorkflowHistory history, CancellationToken cancellationToken)
+        {
+            results ??= replayer.ReplayWorkflowsAsync(histories.Reader.ReadAllAsync(CancellationToken.None), throwOnReplayFailure: false, CancellationToken.None)
+                .GetAsyncEnumerator(CancellationToken.None);
+            histories.Writer.TryWrite(history);
+            var more = await results.MoveNextAsync().AsTask().WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return more ? results.Current : throw new JourneyEngineException("The replay worker stopped.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            histories.Writer.TryComplete();
+            if (results is not null)
+            {
+                // Draining lets the replayer shut its worker down; a hung replay must not hang the caller too.
+                await results.MoveNextAsync().AsTask().WaitAsync(timeout).ConfigureAwait(false);
+                await results.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The state of one simulation: the run being built, what is pending, and what happened so far.</summary>
-    private sealed class Simulation(JourneyEngine engine, JourneyScript script)
+    private sealed class Simulation(JourneyEngine engine, ReplaySession session, JourneyScript script)
     {
         private readonly List<JourneyStep> steps = [];
         private readonly List<RunHistory> runs = [];
@@ -182,8 +213,7 @@ public sealed class JourneyEngine
             WorkflowReplayResult result;
             try
             {
-                result = await engine.replayer.ReplayWorkflowAsync(history.ToHistory(), throwOnReplayFailure: false, cancellationToken)
-                    .WaitAsync(engine.options.ReplayTimeout, cancellationToken).ConfigureAwait(false);
+                result = await session.ReplayAsync(history.ToHistory(), cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException e)
             {
@@ -440,7 +470,7 @@ public sealed class JourneyEngine
         /// </summary>
         private bool NextHappening()
         {
-            if (history.Count > 0 && history.ToHistory().Events.Last().EventType == EventType.WorkflowTaskStarted)
+            if (history.LastEventType == EventType.WorkflowTaskStarted)
             {
                 return true; // continue-as-new already started the next run's first task
             }

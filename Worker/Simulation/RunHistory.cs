@@ -44,6 +44,8 @@ internal sealed class RunHistory
 
     public int Count => events.Count;
 
+    public EventType LastEventType => events.Count > 0 ? events[^1].EventType : EventType.Unspecified;
+
     /// <summary>Server-side "suggest continue-as-new" threshold, the server's default history count limit.</summary>
     public int SuggestContinueAsNewAt { get; init; } = 4000;
 
