@@ -143,10 +143,7 @@ public sealed class JourneyEngine
         {
             if (script.SearchAttributes is { } initial)
             {
-                foreach (var (key, value) in initial.ToProto().IndexedFields)
-                {
-                    searchAttributes[key] = value;
-                }
+                Merge(searchAttributes, initial.ToProto().IndexedFields);
             }
 
             StartRun(script.WorkflowType, ToPayloads(script.Args), continuedFrom: null);
@@ -269,6 +266,14 @@ public sealed class JourneyEngine
             return kept;
         }
 
+        private static void Merge(Dictionary<string, Payload> into, IEnumerable<KeyValuePair<string, Payload>> values)
+        {
+            foreach (var (key, value) in values)
+            {
+                into[key] = value;
+            }
+        }
+
         private static bool IsTerminal(TapCommand command) => command.Kind is
             "complete_workflow_execution" or "fail_workflow_execution" or "continue_as_new_workflow_execution" or "cancel_workflow_execution";
 
@@ -323,10 +328,7 @@ public sealed class JourneyEngine
                         break;
                     case "upsert_workflow_search_attributes":
                         var upserted = command.Get<SearchAttributes>("search_attributes");
-                        foreach (var (key, value) in upserted.IndexedFields)
-                        {
-                            searchAttributes[key] = value;
-                        }
+                        Merge(searchAttributes, upserted.IndexedFields);
 
                         history.Append(now, EventType.UpsertWorkflowSearchAttributes, e => e.UpsertWorkflowSearchAttributesEventAttributes = new()
                         {
@@ -337,10 +339,7 @@ public sealed class JourneyEngine
                         break;
                     case "modify_workflow_properties":
                         var upsertedMemo = command.Get<Memo>("upserted_memo");
-                        foreach (var (key, value) in upsertedMemo.Fields)
-                        {
-                            memo[key] = value;
-                        }
+                        Merge(memo, upsertedMemo.Fields);
 
                         history.Append(now, EventType.WorkflowPropertiesModified, e => e.WorkflowPropertiesModifiedEventAttributes = new()
                         {
@@ -445,19 +444,13 @@ public sealed class JourneyEngine
             if (command.Get<SearchAttributes?>("search_attributes") is { IndexedFields.Count: > 0 } replaced)
             {
                 searchAttributes.Clear();
-                foreach (var (key, value) in replaced.IndexedFields)
-                {
-                    searchAttributes[key] = value;
-                }
+                Merge(searchAttributes, replaced.IndexedFields);
             }
 
             if (command.GetMap<Payload>("memo") is { Count: > 0 } replacedMemo)
             {
                 memo.Clear();
-                foreach (var (key, value) in replacedMemo)
-                {
-                    memo[key] = value;
-                }
+                Merge(memo, replacedMemo);
             }
 
             StartRun(type, input, previous);

@@ -11,7 +11,7 @@ public class JourneyEngineTests
 
     private static readonly JourneyEngine Engine = new(new()
     {
-        Workflows = [typeof(ProbeWorkflow), typeof(ProbeFailingWorkflow)],
+        Workflows = [typeof(ProbeWorkflow), typeof(ProbeFailingWorkflow), typeof(ProbeBrokenWorkflow)],
         ActivityContracts = [typeof(IProbeActivities)],
     });
 
@@ -143,5 +143,43 @@ public class JourneyEngineTests
 
         Assert.Equal("ahoj", run.Result<ProbeWorkflow.Result>().Greeting);
         Assert.Contains(run.Steps, s => s is WorldChanged { Description: "greeting changed" });
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkflowTaskFails_ThrowsNamingTimeAndCause()
+    {
+        var error = await Assert.ThrowsAsync<JourneyEngineException>(() =>
+            Engine.RunAsync(JourneyScript.For<ProbeBrokenWorkflow>("probe-8", "ana", T0, _ => null)));
+
+        Assert.Contains("2026-03-02T10:01:00", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bug while handling ana", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NothingLeftToHappen_ReturnsOpenRun()
+    {
+        // The storm workflow waits for signals forever; with one bump and no stop it is left waiting.
+        var engine = new JourneyEngine(new() { Workflows = [typeof(StormWorkflow)] });
+
+        var run = await engine.RunAsync(JourneyScript.For<StormWorkflow>("storm-open", new StormWorkflow.Input(0, 100), T0, _ => null) with
+        {
+            Happenings = [JourneyHappening.Signal(T0.AddMinutes(3), "Bump", 1)],
+        });
+
+        Assert.False(run.Closed);
+        Assert.Equal(T0.AddMinutes(3), run.EndedAt);
+    }
+
+    [Fact]
+    public async Task RunAsync_Observer_SeesEveryStepInOrder()
+    {
+        var seen = new List<JourneyStep>();
+
+        var run = await Engine.RunAsync(JourneyScript.For<ProbeWorkflow>("probe-10", new ProbeWorkflow.Input("ana"), T0, Answer) with
+        {
+            Observe = seen.Add,
+        });
+
+        Assert.Equal(run.Steps, seen);
     }
 }

@@ -94,3 +94,15 @@ public sealed class ProbeFailingWorkflow
         }
     }
 }
+
+/// <summary>Throws a non-Temporal exception: a workflow task failure, which a server would retry forever.</summary>
+[Workflow("ProbeBroken")]
+public sealed class ProbeBrokenWorkflow
+{
+    [WorkflowRun]
+    public async Task RunAsync(string name)
+    {
+        await Workflow.DelayAsync(TimeSpan.FromMinutes(1));
+        throw new InvalidOperationException($"bug while handling {name}");
+    }
+}
