@@ -389,33 +389,31 @@ public sealed class AbandonedCartWorkflow
         await retargeting;
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds or <paramref name="deadline"/> passes, continuing as new when the history grows long.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds or <paramref name="deadline"/> passes. When the history grows
+    /// long (a storm of cart updates) and no activity is in flight, the run continues as new with its state instead.
+    /// </summary>
     private async Task WaitUntilAsync(Func<bool> condition, DateTimeOffset deadline, string summary, bool allowContinueAsNew = true)
     {
-        while (!condition())
+        bool MustContinueAsNew() => allowContinueAsNew && activitiesInFlight == 0 && HistoryTooLong && Workflow.UtcNow < deadline;
+        var remaining = deadline - Workflow.UtcNow;
+        if (!condition() && remaining > TimeSpan.Zero && !MustContinueAsNew())
         {
-            var remaining = deadline - Workflow.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                return;
-            }
-
-            var length = Workflow.CurrentHistoryLength;
             await Workflow.WaitConditionWithOptionsAsync(new WaitConditionOptions
             {
-                ConditionCheck = () => condition() || Workflow.CurrentHistoryLength != length,
+                ConditionCheck = () => condition() || MustContinueAsNew(),
                 Timeout = remaining,
                 TimeoutSummary = summary,
             });
+        }
 
-            if (allowContinueAsNew && !condition() && HistoryTooLong && activitiesInFlight == 0)
+        if (!condition() && MustContinueAsNew())
+        {
+            throw Workflow.CreateContinueAsNewException((AbandonedCartWorkflow wf) => wf.RunAsync(new Input
             {
-                throw Workflow.CreateContinueAsNewException((AbandonedCartWorkflow wf) => wf.RunAsync(new Input
-                {
-                    CustomerId = state.CustomerId,
-                    Carried = state,
-                }));
-            }
+                CustomerId = state.CustomerId,
+                Carried = state,
+            }));
         }
     }
 
