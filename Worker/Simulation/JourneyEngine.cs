@@ -533,7 +533,7 @@ public sealed class JourneyEngine
                     Identity = "simulation",
                     Header = new Header(),
                 });
-                Add(new SignalSent(now, name, happening.Argument, Delivered: true));
+                Add(new SignalSent(now, name, happening.Argument));
             }
         }
 

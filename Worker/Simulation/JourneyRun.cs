@@ -29,8 +29,8 @@ public sealed record TimerFired(DateTimeOffset At, uint Seq, string? Summary) : 
 
 public sealed record TimerCanceled(DateTimeOffset At, uint Seq, string? Summary) : JourneyStep(At);
 
-/// <summary>A scripted signal delivered to the workflow (<see cref="Delivered"/> false once the run had ended).</summary>
-public sealed record SignalSent(DateTimeOffset At, string Name, object? Argument, bool Delivered) : JourneyStep(At);
+/// <summary>A scripted signal delivered to the workflow (signals scripted after the run closed are not delivered).</summary>
+public sealed record SignalSent(DateTimeOffset At, string Name, object? Argument) : JourneyStep(At);
 
 /// <summary>A scripted change of the fake world that is not a signal (e.g. consent withdrawn).</summary>
 public sealed record WorldChanged(DateTimeOffset At, string Description) : JourneyStep(At);
