@@ -31,6 +31,44 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_MobileEngagedExample_PrintsTheTimeline()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await SimulateCommand.RunAsync(["simulate", ExampleScenario("mobile-engaged.json")], stdout, stderr);
+
+        Assert.Equal(0, code);
+        Assert.Equal(
+            """
+            {"at":"2026-03-02T10:00:00Z","kind":"wait","until":"2026-03-02T11:00:00Z","summary":"waiting 1 h after the latest cart update"}
+            {"at":"2026-03-02T11:00:00Z","kind":"audience_add","audiences":["google","meta"]}
+            {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-16T11:00:00Z","summary":"keeping the customer in ad audiences for 14 d or until purchase"}
+            {"at":"2026-03-02T11:00:00Z","kind":"send","channel":"mobile_push","step":1}
+            {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-02T12:00:00Z","summary":"waiting 1 h for an open or click on the mobile push"}
+            {"at":"2026-03-02T12:00:00Z","kind":"send","channel":"email","step":2}
+            {"at":"2026-03-02T12:00:00Z","kind":"wait","until":"2026-03-03T12:00:00Z","summary":"waiting 1 d for an open or click on the email"}
+            {"at":"2026-03-02T15:00:00Z","kind":"audience_remove","audiences":["google","meta"]}
+            {"at":"2026-03-02T15:00:00Z","kind":"end","outcome":"engaged"}
+
+            """.ReplaceLineEndings("\n"),
+            stdout.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("desktop-exhausted.json", "exhausted")]
+    [InlineData("purchase-before-first-send.json", "purchased")]
+    public async Task RunAsync_ExampleScenario_EndsWithItsOutcome(string file, string outcome)
+    {
+        var stdout = new StringWriter();
+
+        var code = await SimulateCommand.RunAsync(["simulate", ExampleScenario(file)], stdout, new StringWriter());
+
+        Assert.Equal(0, code);
+        Assert.EndsWith($"\"kind\":\"end\",\"outcome\":\"{outcome}\"}}", stdout.ToString().TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NoCartUpdate_ExitsTwoNamingEvents()
     {
         var (code, _, stderr) = await SimulateAsync("""
@@ -63,6 +101,21 @@ public class SimulateCommandTests
 
         Assert.Equal(2, code);
         Assert.Contains("usage: simulate <scenario.json>", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    private static string ExampleScenario(string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "Worker", "scenarios", file);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        // The Worker project copies its scenarios next to its binaries, and so next to ours.
+        return Path.Combine(AppContext.BaseDirectory, "scenarios", file);
     }
 
     internal static async Task<(int Code, string Stdout, string Stderr)> SimulateAsync(string scenarioJson)
