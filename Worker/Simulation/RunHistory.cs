@@ -61,6 +61,7 @@ internal sealed class RunHistory
     {
         var attributes = new WorkflowExecutionStartedEventAttributes
         {
+            WorkflowId = WorkflowId,
             WorkflowType = new() { Name = workflowType },
             TaskQueue = Queue(),
             Input = input,

@@ -58,19 +58,34 @@ public static class GoldenHistories
         }
     }
 
-    /// <summary>Replays one golden file against <paramref name="workflows"/>; returns the failure, or null when it replays.</summary>
-    public static async Task<string?> ReplayAsync(string file, IEnumerable<Type> workflows)
+    /// <summary>
+    /// Replays one golden file against <paramref name="workflows"/>, strictly (<see cref="StrictReplayInterceptor"/>):
+    /// returns the failure naming the file, or null when it replays.
+    /// </summary>
+    public static async Task<string?> ReplayAsync(string file, IEnumerable<Type> workflows, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(workflows);
-        var options = new WorkflowReplayerOptions();
+        var history = WorkflowHistory.FromJson(Path.GetFileNameWithoutExtension(file), await File.ReadAllTextAsync(file));
+
+        // Workflows may use their id (e.g. in idempotency keys): replay under the recorded one when the history has it.
+        if (history.Events.FirstOrDefault()?.WorkflowExecutionStartedEventAttributes?.WorkflowId is { Length: > 0 } workflowId)
+        {
+            history = new WorkflowHistory(workflowId, history.Events);
+        }
+        var interceptor = new StrictReplayInterceptor(history);
+        var options = new WorkflowReplayerOptions { Interceptors = strict ? [interceptor] : [] };
         foreach (var workflow in workflows)
         {
             options.AddWorkflow(workflow);
         }
 
-        var history = WorkflowHistory.FromJson(Path.GetFileNameWithoutExtension(file), await File.ReadAllTextAsync(file));
         var result = await new WorkflowReplayer(options).ReplayWorkflowAsync(history, throwOnReplayFailure: false)
             .WaitAsync(TimeSpan.FromSeconds(60));
+        if (interceptor.Mismatches.Count > 0)
+        {
+            return $"{file}: {interceptor.Mismatches[0]}";
+        }
+
         return result.ReplayFailure is { } failure ? $"{file}: {failure.GetType().Name}: {failure.Message}" : null;
     }
 
