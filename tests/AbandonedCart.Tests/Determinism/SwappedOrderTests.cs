@@ -1,10 +1,11 @@
 using AbandonedCart.Tests.Engine;
 using AbandonedCart.Worker.Simulation;
 using AbandonedCart.Workflows;
+using Xunit.Abstractions;
 
 namespace AbandonedCart.Tests.Determinism;
 
-public class SwappedOrderTests
+public class SwappedOrderTests(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
 
@@ -20,6 +21,7 @@ public class SwappedOrderTests
             var sameCode = await GoldenHistories.ReplayAsync(file, [typeof(GreetThenRecordWorkflow)]);
             var swapped = await GoldenHistories.ReplayAsync(file, [typeof(RecordThenGreetWorkflow)]);
 
+            output.WriteLine(swapped);
             Assert.Null(sameCode);
             Assert.NotNull(swapped);
             Assert.Contains(file, swapped, StringComparison.Ordinal);
@@ -44,6 +46,8 @@ public class SwappedOrderTests
             var plain = await GoldenHistories.ReplayAsync(file, [typeof(EmailThenPushWorkflow)], strict: false);
             var strict = await GoldenHistories.ReplayAsync(file, [typeof(EmailThenPushWorkflow)]);
             var unchanged = await GoldenHistories.ReplayAsync(file, [typeof(PushThenEmailWorkflow)]);
+
+            output.WriteLine(strict);
 
             // Core compares activity types and ids only: the swap replays cleanly without the strict check.
             Assert.Null(plain);
