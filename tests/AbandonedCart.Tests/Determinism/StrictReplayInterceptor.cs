@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Common;
@@ -13,6 +15,7 @@ namespace AbandonedCart.Tests.Determinism;
 /// every timer's duration must match the history. Core only compares activity types and ids, so a swapped channel
 /// order in a journey whose channels all go through one <c>SendMessage</c> activity would otherwise replay cleanly.
 /// A patched change is still fine: replaying an old history, <c>Workflow.Patched</c> is false and the old path runs.
+/// Fields added to or removed from an activity's input record are tolerated; changed values are not.
 /// </summary>
 public sealed class StrictReplayInterceptor : IWorkerInterceptor
 {
@@ -41,6 +44,32 @@ public sealed class StrictReplayInterceptor : IWorkerInterceptor
     private static string Json(IEnumerable<Payload> payloads) =>
         string.Join(", ", payloads.Select(p => p.Data.ToStringUtf8()));
 
+    /// <summary>
+    /// Same input when every value both sides have is equal. A field only one side has (a contract that gained or
+    /// lost an optional field) is not a different decision, so it does not count.
+    /// </summary>
+    private static bool SameInput(IReadOnlyList<Payload> recorded, IReadOnlyList<Payload> now) =>
+        recorded.Count == now.Count && recorded.Zip(now).All(p => p.First.Equals(p.Second) || SameJson(Parse(p.First), Parse(p.Second)));
+
+    private static JsonNode? Parse(Payload payload)
+    {
+        try
+        {
+            return JsonNode.Parse(payload.Data.ToStringUtf8());
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(payload.Data.ToBase64());
+        }
+    }
+
+    private static bool SameJson(JsonNode? recorded, JsonNode? now) => (recorded, now) switch
+    {
+        (JsonObject a, JsonObject b) => a.All(p => !b.ContainsKey(p.Key) || SameJson(p.Value, b[p.Key])),
+        (JsonArray a, JsonArray b) => a.Count == b.Count && a.Zip(b).All(p => SameJson(p.First, p.Second)),
+        _ => JsonNode.DeepEquals(recorded, now),
+    };
+
     private void Fail(string mismatch)
     {
         mismatches.Add(mismatch);
@@ -64,7 +93,7 @@ public sealed class StrictReplayInterceptor : IWorkerInterceptor
             {
                 var (eventId, type, recorded) = root.activities[index];
                 var now = input.Args.Select(a => Workflow.PayloadConverter.ToPayload(a)).ToList();
-                if (type == input.Activity && !recorded.Payloads_.SequenceEqual(now))
+                if (type == input.Activity && !SameInput(recorded.Payloads_, now))
                 {
                     root.Fail(
                         $"Activity #{index + 1} ({type}, event {eventId}) is now scheduled with different input. " +
