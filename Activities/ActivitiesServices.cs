@@ -34,6 +34,22 @@ public static class ActivitiesServices
     }
 
     /// <summary>
+    /// Section <c>Temporal</c> (Address, Namespace, TaskQueue), validated on start; the Worker and the Api both
+    /// connect with these values.
+    /// </summary>
+    public static IHostApplicationBuilder AddTemporalOptions(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<TemporalOptions>()
+            .BindConfiguration(TemporalOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Address), "Temporal:Address is required (host:port).")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Namespace), "Temporal:Namespace is required.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.TaskQueue), "Temporal:TaskQueue is required.")
+            .ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>
     /// Storage, the sender registries and <see cref="JourneyActivities"/>. Provider senders are picked up from
     /// <see cref="IChannelSender"/> / <see cref="IAudienceSender"/> registrations; every other channel uses the outbox.
     /// </summary>
