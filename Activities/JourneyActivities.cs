@@ -66,6 +66,15 @@ public sealed class JourneyActivities(
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
         var rule = RuleFor(request.Channel);
+        var head = new MessageHead
+        {
+            IdempotencyKey = request.IdempotencyKey,
+            CustomerId = request.CustomerId,
+            Journey = request.Journey,
+            EntryKey = request.EntryKey,
+            Channel = request.Channel,
+            Step = request.Step,
+        };
 
         // A retry of a send that already went out (or was decided against) answers as the first attempt did.
         if (await messages.FindAsync(request.IdempotencyKey, cancellationToken) is { } earlier && Decided(earlier) is { } earlierResult)
@@ -77,7 +86,7 @@ public sealed class JourneyActivities(
         var reason = customer is null ? Reasons.NoAddress : rule.IneligibleReason(customer);
         if (reason is not null)
         {
-            var skipped = await messages.RecordDecisionAsync(Decision(request, "skipped", reason), cancellationToken);
+            var skipped = await messages.RecordDecisionAsync(head, "skipped", reason, cancellationToken: cancellationToken);
             logger.LogInformation(
                 "Skipped {Channel} for customer {CustomerId}: {Reason} (key {IdempotencyKey})",
                 request.Channel, request.CustomerId, reason, request.IdempotencyKey);
@@ -86,18 +95,7 @@ public sealed class JourneyActivities(
 
         // The row is written before the provider call: whatever happens next, the key is taken.
         var messageId = await messages.ClaimAsync(
-            new NewMessage
-            {
-                IdempotencyKey = request.IdempotencyKey,
-                CustomerId = request.CustomerId,
-                Journey = request.Journey,
-                EntryKey = request.EntryKey,
-                Channel = request.Channel,
-                Step = request.Step,
-                Payload = JsonSerializer.Serialize(new { request.Items, request.CartValue, request.Currency }, Json),
-            },
-            SendLease,
-            cancellationToken);
+            head, JsonSerializer.Serialize(new { request.Items, request.CartValue, request.Currency }, Json), SendLease, cancellationToken);
         if (messageId is not { } id)
         {
             var current = await messages.FindAsync(request.IdempotencyKey, cancellationToken);
@@ -153,19 +151,15 @@ public sealed class JourneyActivities(
                 $"Unknown decision status '{record.Status}'.", errorType: "InvalidDecision", nonRetryable: true);
         }
 
-        await messages.RecordDecisionAsync(
-            new NewDecision
-            {
-                IdempotencyKey = record.IdempotencyKey,
-                CustomerId = record.CustomerId,
-                Journey = record.Journey,
-                Channel = record.Channel,
-                Step = record.Step,
-                Status = record.Status,
-                Reason = record.Reason,
-                Until = record.Until,
-            },
-            Cancellation);
+        var head = new MessageHead
+        {
+            IdempotencyKey = record.IdempotencyKey,
+            CustomerId = record.CustomerId,
+            Journey = record.Journey,
+            Channel = record.Channel,
+            Step = record.Step,
+        };
+        await messages.RecordDecisionAsync(head, record.Status, record.Reason, record.Until, Cancellation);
     }
 
     [Activity]
@@ -257,18 +251,6 @@ public sealed class JourneyActivities(
         "sent" => new SendResult { Status = "sent", MessageId = row.Id, ProviderMessageId = row.ProviderMessageId },
         "skipped" or "capped" or "holdout" or "stopped" => SendResult.Skipped(row.Reason ?? row.Status) with { MessageId = row.Id },
         _ => null,
-    };
-
-    private static NewDecision Decision(SendRequest request, string status, string reason) => new()
-    {
-        IdempotencyKey = request.IdempotencyKey,
-        CustomerId = request.CustomerId,
-        Journey = request.Journey,
-        EntryKey = request.EntryKey,
-        Channel = request.Channel,
-        Step = request.Step,
-        Status = status,
-        Reason = reason,
     };
 
     /// <summary>Retryable: another attempt holds the key; by the next retry it has sent or released it.</summary>

@@ -25,11 +25,11 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Claims the right to send under this key: inserts a <c>pending</c> row, or takes over a row whose earlier
     /// attempt failed, was deferred, or was abandoned (pending for longer than <paramref name="lease"/>, e.g. a crashed worker).
-    /// Returns the row id when claimed, null when another attempt owns the key or it is already decided.
+    /// Returns the row id when claimed, null when another attempt owns the key or it is already decided. The payload
+    /// is the JSON of what is sent (cart items, value), for the audit and the dashboard.
     /// </summary>
-    public async Task<long?> ClaimAsync(NewMessage message, TimeSpan lease, CancellationToken cancellationToken = default)
+    public async Task<long?> ClaimAsync(MessageHead head, string? payload, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(message);
         const string sql = """
             INSERT INTO messages (idempotency_key, customer_id, journey, entry_key, channel, step, status, payload)
             VALUES (@IdempotencyKey, @CustomerId, @Journey, @EntryKey, @Channel, @Step, 'pending', @Payload::jsonb)
@@ -39,10 +39,10 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
             RETURNING id
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-            sql,
-            new { message.IdempotencyKey, message.CustomerId, message.Journey, message.EntryKey, message.Channel, message.Step, message.Payload, lease },
-            cancellationToken: cancellationToken));
+        var args = new DynamicParameters(head);
+        args.Add("Payload", payload);
+        args.Add("lease", lease);
+        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
     }
 
     public async Task MarkSentAsync(long id, string provider, string? providerMessageId, DateTimeOffset sentAt, CancellationToken cancellationToken = default)
@@ -70,9 +70,9 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
     /// once per key, and returns the row now stored under the key. Only a failed attempt or a deferral (both mean
     /// "not yet") is replaced; any other earlier row stands and is returned.
     /// </summary>
-    public async Task<MessageRow> RecordDecisionAsync(NewDecision decision, CancellationToken cancellationToken = default)
+    public async Task<MessageRow> RecordDecisionAsync(
+        MessageHead head, string status, string reason, DateTimeOffset? until = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         const string sql = $"""
             INSERT INTO messages (idempotency_key, customer_id, journey, entry_key, channel, step, status, reason, deferred_until)
             VALUES (@IdempotencyKey, @CustomerId, @Journey, @EntryKey, @Channel, @Step, @Status, @Reason, @Until)
@@ -81,18 +81,8 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
                 WHERE messages.status IN ('failed', 'deferred');
             SELECT {RowColumns} FROM messages WHERE idempotency_key = @IdempotencyKey;
             """;
-        var args = new
-        {
-            decision.IdempotencyKey,
-            decision.CustomerId,
-            decision.Journey,
-            decision.EntryKey,
-            decision.Channel,
-            decision.Step,
-            decision.Status,
-            decision.Reason,
-            Until = decision.Until?.ToUniversalTime(),
-        };
+        var args = new DynamicParameters(head);
+        args.AddDynamicParams(new { Status = status, Reason = reason, Until = until?.ToUniversalTime() });
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleAsync<MessageRow>(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
     }
@@ -115,27 +105,8 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
         value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
 }
 
-/// <summary>A message about to be handed to a provider.</summary>
-public sealed record NewMessage
-{
-    public required string IdempotencyKey { get; init; }
-
-    public required string CustomerId { get; init; }
-
-    public required string Journey { get; init; }
-
-    public string? EntryKey { get; init; }
-
-    public required string Channel { get; init; }
-
-    public required int Step { get; init; }
-
-    /// <summary>JSON of what was sent (cart items, value), for the audit and the dashboard.</summary>
-    public string? Payload { get; init; }
-}
-
-/// <summary>A decision not to send (yet), with its reason.</summary>
-public sealed record NewDecision
+/// <summary>What identifies a message-log row: its key, customer, journey round, channel and step.</summary>
+public sealed record MessageHead
 {
     public required string IdempotencyKey { get; init; }
 
@@ -148,12 +119,6 @@ public sealed record NewDecision
     public string? Channel { get; init; }
 
     public int? Step { get; init; }
-
-    public required string Status { get; init; }
-
-    public required string Reason { get; init; }
-
-    public DateTimeOffset? Until { get; init; }
 }
 
 /// <summary>One row of the message log.</summary>
