@@ -57,7 +57,7 @@ public sealed class OutboxSender(string channel, OutboxStore outbox, ILogger<Out
         Workflows.Channels.Email => customer.Email,
         Workflows.Channels.Sms => customer.Phone,
         Workflows.Channels.MobilePush => Shorten(customer.FcmToken ?? customer.ApnsToken ?? customer.HuaweiToken),
-        Workflows.Channels.WebPush => customer.WebPush is { } sub ? new Uri(sub.Endpoint).Host : null,
+        Workflows.Channels.WebPush => Uri.TryCreate(customer.WebPush?.Endpoint, UriKind.Absolute, out var endpoint) ? endpoint.Host : null,
         Workflows.Channels.Line => customer.LineUserId,
         _ => null,
     };
