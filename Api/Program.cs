@@ -1,1 +1,13 @@
-var b = WebApplication.CreateBuilder(args); var app = b.Build(); app.Run();
+using AbandonedCart.Api;
+using AbandonedCart.Api.Endpoints;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddApiServices();
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapEvents();
+app.MapOutbox();
+app.MapHealthChecks("/health/live");
+app.Run();

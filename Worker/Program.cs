@@ -1,8 +1,16 @@
-// Entry point of the Worker host.
-// TEMPORARY (harness branch): dispatch `simulate` until the real Program.cs lands from main.
-if (args.Length > 0 && args[0] == "simulate")
+using Microsoft.Extensions.Hosting;
+using AbandonedCart.Worker;
+using AbandonedCart.Worker.Simulation;
+
+// Commands run instead of the worker host; each gets the arguments after its name.
+switch (args.FirstOrDefault())
 {
-    return await AbandonedCart.Worker.Simulation.SimulateCommand.RunAsync(args[1..]);
+    case "simulate":
+        return await SimulateCommand.RunAsync(args[1..]);
+    //// case "seed-demo": return await SeedDemoCommand.RunAsync(args[1..]);
 }
 
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddWorkerServices();
+await builder.Build().RunAsync();
 return 0;

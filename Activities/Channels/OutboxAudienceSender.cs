@@ -1,0 +1,34 @@
+using AbandonedCart.Activities.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace AbandonedCart.Activities.Channels;
+
+/// <summary>The development outbox for one retargeting audience (google or meta): records additions and removals.</summary>
+public sealed class OutboxAudienceSender(string audience, OutboxStore outbox, ILogger<OutboxAudienceSender> logger) : IAudienceSender
+{
+    public string Audience => audience;
+
+    public string Provider => OutboxSender.ProviderName;
+
+    public Task AddAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
+        RecordAsync(OutboxKinds.AudienceAdd, customerId, email, idempotencyKey, cancellationToken);
+
+    public Task RemoveAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
+        RecordAsync(OutboxKinds.AudienceRemove, customerId, email, idempotencyKey, cancellationToken);
+
+    private async Task RecordAsync(string kind, string customerId, string email, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var id = await outbox.AddAsync(
+            new OutboxEntry
+            {
+                Kind = kind,
+                IdempotencyKey = idempotencyKey,
+                Channel = audience,
+                CustomerId = customerId,
+                Recipient = email,
+                Subject = kind == OutboxKinds.AudienceAdd ? $"Add to {audience} audience" : $"Remove from {audience} audience",
+            },
+            cancellationToken);
+        logger.LogInformation("Outbox {Kind} {Audience} entry {OutboxId} for customer {CustomerId}", kind, audience, id, customerId);
+    }
+}

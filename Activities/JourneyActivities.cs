@@ -1,0 +1,259 @@
+using System.Text.Json;
+using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Storage;
+using AbandonedCart.Workflows;
+using Microsoft.Extensions.Logging;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+
+namespace AbandonedCart.Activities;
+
+/// <summary>
+/// The journeys' activities against PostgreSQL and the channel senders. Everything a journey decides from data
+/// (eligibility, switch, holdout share, send history) is read here at send time, so consent withdrawn while a
+/// journey waits takes effect before its next send. Transient database errors are left to Temporal's retries;
+/// permanent problems fail the activity as non-retryable.
+/// </summary>
+public sealed class JourneyActivities(
+    CustomerStore customers,
+    MessageStore messages,
+    JourneyStore journeys,
+    AudienceStore audiences,
+    ChannelSenders channelSenders,
+    AudienceSenders audienceSenders,
+    ILogger<JourneyActivities> logger,
+    TimeProvider time) : IJourneyActivities
+{
+    /// <summary>
+    /// A pending message row older than this belongs to an attempt that died (a crashed worker), and a new attempt
+    /// may take it over. Longer than any send's start-to-close timeout, so a slow live attempt is never doubled.
+    /// </summary>
+    public static readonly TimeSpan SendLease = TimeSpan.FromMinutes(5);
+
+    /// <summary>Retargeting adds a customer only when they were not added in this period (PRODUCT.md, journey 1).</summary>
+    public static readonly TimeSpan AudienceCooldown = TimeSpan.FromDays(14);
+
+    private const string NotInAudience = "not_in_audience";
+
+    private static readonly HashSet<string> DecisionStatuses = ["deferred", "capped", "holdout", "stopped"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static CancellationToken Cancellation =>
+        ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
+
+    [Activity]
+    public async Task<SendContext> GetSendContextAsync(SendContextRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = Cancellation;
+        var settings = await journeys.GetSettingsAsync(request.Journey, cancellationToken);
+        var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
+        var last = await messages.LastSentAsync(request.CustomerId, request.Journey, cancellationToken);
+        return new SendContext
+        {
+            JourneyEnabled = settings.Enabled,
+            HoldoutPercent = settings.HoldoutPercent,
+            TimeZone = customer?.TimeZone,
+            LastJourneyMessageAt = last.ThisJourney,
+            LastOtherJourneyMessageAt = last.OtherJourneys,
+        };
+    }
+
+    [Activity]
+    public async Task<SendResult> SendMessageAsync(SendRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = Cancellation;
+        var rule = RuleFor(request.Channel);
+        var head = new MessageHead
+        {
+            IdempotencyKey = request.IdempotencyKey,
+            CustomerId = request.CustomerId,
+            Journey = request.Journey,
+            EntryKey = request.EntryKey,
+            Channel = request.Channel,
+            Step = request.Step,
+        };
+
+        // A retry of a send that already went out (or was decided against) answers as the first attempt did.
+        if (await messages.FindAsync(request.IdempotencyKey, cancellationToken) is { } earlier && Decided(earlier) is { } earlierResult)
+        {
+            return earlierResult;
+        }
+
+        var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
+        var reason = customer is null ? Reasons.NoAddress : rule.IneligibleReason(customer);
+        if (reason is not null)
+        {
+            var skipped = await messages.RecordDecisionAsync(head, "skipped", reason, cancellationToken: cancellationToken);
+            logger.LogInformation(
+                "Skipped {Channel} for customer {CustomerId}: {Reason} (key {IdempotencyKey})",
+                request.Channel, request.CustomerId, reason, request.IdempotencyKey);
+            return Decided(skipped) ?? throw InProgress(request.IdempotencyKey);
+        }
+
+        // The row is written before the provider call: whatever happens next, the key is taken.
+        var messageId = await messages.ClaimAsync(
+            head, JsonSerializer.Serialize(new { request.Items, request.CartValue, request.Currency }, Json), SendLease, cancellationToken);
+        if (messageId is not { } id)
+        {
+            var current = await messages.FindAsync(request.IdempotencyKey, cancellationToken);
+            return (current is null ? null : Decided(current)) ?? throw InProgress(request.IdempotencyKey);
+        }
+
+        var sender = channelSenders.For(request.Channel);
+        ProviderReceipt receipt;
+        try
+        {
+            receipt = await sender.SendAsync(
+                new OutboundMessage
+                {
+                    MessageId = id,
+                    IdempotencyKey = request.IdempotencyKey,
+                    Channel = request.Channel,
+                    Journey = request.Journey,
+                    Step = request.Step,
+                    Customer = customer!,
+                    Items = request.Items,
+                    CartValue = request.CartValue,
+                    Currency = request.Currency,
+                },
+                cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Release the key for the next attempt; the exception type is logged, its message may hold an address.
+            await messages.MarkFailedAsync(id, e.GetType().Name, CancellationToken.None);
+            logger.LogWarning(
+                "Send {Channel} through {Provider} failed for customer {CustomerId} (key {IdempotencyKey}): {ErrorType}",
+                request.Channel, sender.Provider, request.CustomerId, request.IdempotencyKey, e.GetType().Name);
+            throw;
+        }
+
+        await messages.MarkSentAsync(id, receipt.Provider, receipt.ProviderMessageId, time.GetUtcNow(), cancellationToken);
+        return new SendResult { Status = "sent", MessageId = id, ProviderMessageId = receipt.ProviderMessageId };
+    }
+
+    [Activity]
+    public Task RecordEntryAsync(JourneyEntry entry) => journeys.RecordEntryAsync(entry, Cancellation);
+
+    [Activity]
+    public Task RecordOutcomeAsync(JourneyOutcome outcome) => journeys.RecordOutcomeAsync(outcome, Cancellation);
+
+    [Activity]
+    public async Task RecordDecisionAsync(DecisionRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!DecisionStatuses.Contains(record.Status))
+        {
+            throw new ApplicationFailureException(
+                $"Unknown decision status '{record.Status}'.", errorType: "InvalidDecision", nonRetryable: true);
+        }
+
+        var head = new MessageHead
+        {
+            IdempotencyKey = record.IdempotencyKey,
+            CustomerId = record.CustomerId,
+            Journey = record.Journey,
+            Channel = record.Channel,
+            Step = record.Step,
+        };
+        await messages.RecordDecisionAsync(head, record.Status, record.Reason, record.Until, Cancellation);
+    }
+
+    [Activity]
+    public async Task<AudienceResult> AddToAudiencesAsync(AudienceRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = Cancellation;
+        var now = time.GetUtcNow();
+        var added = (await audiences.ForKeyAsync(request.IdempotencyKey, cancellationToken)).Select(m => m.Audience).ToHashSet();
+        var all = audienceSenders.All;
+        if (all.All(s => added.Contains(s.Audience)))
+        {
+            return new AudienceResult { Audiences = [.. all.Select(s => s.Audience)] };
+        }
+
+        var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
+        var reason = customer switch
+        {
+            null => Reasons.NoAddress,
+            _ when !customer.HasConsent(Consents.Ads) => Reasons.NoConsent,
+            _ when !customer.EmailValid || !EmailChannel.IsValidAddress(customer.Email) => Reasons.NoAddress,
+            _ when added.Count == 0 && await audiences.AddedSinceAsync(customer.Id, now - AudienceCooldown, request.IdempotencyKey, cancellationToken)
+                => Reasons.RecentlyInAudience,
+            _ => null,
+        };
+        if (reason is not null)
+        {
+            logger.LogInformation("Not adding customer {CustomerId} to audiences: {Reason}", request.CustomerId, reason);
+            return new AudienceResult { Reason = reason };
+        }
+
+        // Provider first, then the membership row: adding the same hashed email twice is harmless at the
+        // providers, while a row without the addition would make a retry skip it.
+        foreach (var sender in all.Where(s => !added.Contains(s.Audience)))
+        {
+            await sender.AddAsync(customer!.Id, customer.Email!, request.IdempotencyKey, cancellationToken);
+            await audiences.RecordAddedAsync(customer.Id, sender.Audience, request.IdempotencyKey, now, cancellationToken);
+        }
+
+        return new AudienceResult { Audiences = [.. all.Select(s => s.Audience)] };
+    }
+
+    [Activity]
+    public async Task<AudienceResult> RemoveFromAudiencesAsync(AudienceRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var cancellationToken = Cancellation;
+        var memberships = await audiences.ForKeyAsync(request.IdempotencyKey, cancellationToken);
+        if (memberships.Count == 0)
+        {
+            return new AudienceResult { Reason = NotInAudience };
+        }
+
+        var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
+        foreach (var membership in memberships.Where(m => m.RemovedAt is null))
+        {
+            if (customer?.Email is { } email)
+            {
+                await audienceSenders.For(membership.Audience).RemoveAsync(request.CustomerId, email, request.IdempotencyKey, cancellationToken);
+            }
+            else
+            {
+                // Without the address there is nothing the provider could match; the erasure flow removes
+                // customers from audiences before it clears their email.
+                logger.LogWarning("Customer {CustomerId} has no email left; {Audience} membership closed without a provider call", request.CustomerId, membership.Audience);
+            }
+
+            await audiences.RecordRemovedAsync(membership.Audience, request.IdempotencyKey, time.GetUtcNow(), cancellationToken);
+        }
+
+        return new AudienceResult { Audiences = [.. memberships.Select(m => m.Audience)] };
+    }
+
+    private static IChannelRule RuleFor(string channel)
+    {
+        try
+        {
+            return ChannelRules.For(channel);
+        }
+        catch (ArgumentException)
+        {
+            throw new ApplicationFailureException($"Unknown channel '{channel}'.", errorType: "UnknownChannel", nonRetryable: true);
+        }
+    }
+
+    /// <summary>The result a row already stands for, or null while it is pending, failed or deferred (still to send).</summary>
+    private static SendResult? Decided(MessageRow row) => row.Status switch
+    {
+        "sent" => new SendResult { Status = "sent", MessageId = row.Id, ProviderMessageId = row.ProviderMessageId },
+        "skipped" or "capped" or "holdout" or "stopped" => SendResult.Skipped(row.Reason ?? row.Status) with { MessageId = row.Id },
+        _ => null,
+    };
+
+    /// <summary>Retryable: another attempt holds the key; by the next retry it has sent or released it.</summary>
+    private static ApplicationFailureException InProgress(string key) =>
+        new($"A send under key '{key}' is in progress.", errorType: "SendInProgress", nextRetryDelay: TimeSpan.FromSeconds(5));
+}

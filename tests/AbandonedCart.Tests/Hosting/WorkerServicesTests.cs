@@ -1,0 +1,63 @@
+using AbandonedCart.Activities;
+using AbandonedCart.Tests.Infrastructure;
+using AbandonedCart.Worker;
+using AbandonedCart.Workflows;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Temporalio.Extensions.Hosting;
+
+namespace AbandonedCart.Tests.Hosting;
+
+public sealed class WorkerServicesTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>
+{
+    [Fact]
+    public void AddWorkerServices_Configured_RegistersJourneyActivitiesWorkflowAndClientFromConfiguration()
+    {
+        using var host = Build(new()
+        {
+            ["ConnectionStrings:Postgres"] = db.ConnectionString,
+            ["Temporal:Address"] = "temporal.internal:7233",
+            ["Temporal:Namespace"] = "shop",
+            ["Temporal:TaskQueue"] = "carts",
+        });
+
+        var worker = host.Services.GetRequiredService<IOptionsMonitor<TemporalWorkerServiceOptions>>().Get("carts");
+
+        Assert.Equal(("carts", "temporal.internal:7233", "shop"), (worker.TaskQueue, worker.ClientOptions!.TargetHost, worker.ClientOptions.Namespace));
+        Assert.Contains(worker.Workflows, w => w.Type == typeof(AbandonedCartWorkflow));
+        var activityNames = worker.Activities.Select(a => a.Name).ToHashSet();
+        Assert.Superset(
+            new HashSet<string?> { "GetSendContext", "SendMessage", "RecordEntry", "RecordOutcome", "RecordDecision", "AddToAudiences", "RemoveFromAudiences" },
+            activityNames);
+    }
+
+    [Fact]
+    public async Task StartAsync_NoConnectionString_FailsNamingTheKeyBeforeAnyWork()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = string.Empty });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("ConnectionStrings:Postgres", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TemporalOptions_NothingConfigured_DefaultsToLocalServer()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString });
+
+        var options = host.Services.GetRequiredService<IOptions<TemporalOptions>>().Value;
+
+        Assert.Equal(("localhost:7233", "default", AbandonedCartWorkflow.TaskQueue), (options.Address, options.Namespace, options.TaskQueue));
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddWorkerServices();
+        return builder.Build();
+    }
+}
