@@ -13,32 +13,17 @@ public class CartJourneyScenarioTests
     private static readonly DateTimeOffset T0 = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
 
     [Theory]
-    [InlineData(ScenarioRunners.Offline)]
-    [TestServerData]
-    public async Task Journey_MobileChainIgnored_SendsPushEmailSmsThenExhausted(string runner)
+    [InlineData(ScenarioRunners.Offline, Devices.Mobile, Channels.MobilePush)]
+    [InlineData(ScenarioRunners.Offline, Devices.Desktop, Channels.WebPush)]
+    [TestServerData(Devices.Mobile, Channels.MobilePush)]
+    [TestServerData(Devices.Desktop, Channels.WebPush)]
+    public async Task Journey_ChainIgnored_SendsPushEmailSmsThenExhausted(string runner, string device, string push)
     {
-        var result = await ScenarioRunners.Get(runner).RunAsync(Cart(Devices.Mobile), golden: "mobile-chain");
+        var result = await ScenarioRunners.Get(runner).RunAsync(Cart(device), golden: $"{device}-chain");
 
         Assert.Equal(
             [
-                Send(T0.AddHours(1), Channels.MobilePush, 1),
-                Send(T0.AddHours(2), Channels.Email, 2),
-                Send(T0.AddHours(26), Channels.Sms, 3),
-                End(T0.AddHours(50), Outcomes.Exhausted),
-            ],
-            result.Lines);
-    }
-
-    [Theory]
-    [InlineData(ScenarioRunners.Offline)]
-    [TestServerData]
-    public async Task Journey_DesktopChainIgnored_SendsWebPushEmailSmsThenExhausted(string runner)
-    {
-        var result = await ScenarioRunners.Get(runner).RunAsync(Cart(Devices.Desktop), golden: "desktop-chain");
-
-        Assert.Equal(
-            [
-                Send(T0.AddHours(1), Channels.WebPush, 1),
+                Send(T0.AddHours(1), push, 1),
                 Send(T0.AddHours(2), Channels.Email, 2),
                 Send(T0.AddHours(26), Channels.Sms, 3),
                 End(T0.AddHours(50), Outcomes.Exhausted),

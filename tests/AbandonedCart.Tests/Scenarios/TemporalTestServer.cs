@@ -47,15 +47,17 @@ public static class TemporalTestServer
 }
 
 /// <summary>
-/// Theory data for the real-server runner: yields <see cref="ScenarioRunners.TestServer"/>, or marks the row as
-/// skipped with <see cref="TemporalTestServer.UnavailableReason"/>.
+/// Theory data for the real-server runner: yields <see cref="ScenarioRunners.TestServer"/> followed by the given
+/// arguments, or marks the row as skipped with <see cref="TemporalTestServer.UnavailableReason"/>.
 /// </summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class TestServerDataAttribute : DataAttribute
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class TestServerDataAttribute(params object[] arguments) : DataAttribute
 {
-    public TestServerDataAttribute() => Skip = TemporalTestServer.UnavailableReason;
+    public object[] Arguments { get; } = arguments;
 
-    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[ScenarioRunners.TestServer]];
+    public override string? Skip { get; set; } = TemporalTestServer.UnavailableReason;
+
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[ScenarioRunners.TestServer, .. Arguments]];
 }
 
 /// <summary>A fact that needs the Temporal test server; skipped with the reason where there is none.</summary>
