@@ -42,9 +42,14 @@ public static class ScenarioSimulation
                 Observe = showWaits ? step => ShowWait(world, step) : null,
             },
             cancellationToken).ConfigureAwait(false);
-        if (run.Steps[^1] is WorkflowCompleted)
+        switch (run.Steps[^1])
         {
-            world.End(run.EndedAt, run.Result<AbandonedCartWorkflow.Result>().Outcome);
+            case WorkflowCompleted:
+                world.End(run.EndedAt, run.Result<AbandonedCartWorkflow.Result>().Outcome);
+                break;
+            case WorkflowFailed:
+                world.End(run.EndedAt, "failed");
+                break;
         }
 
         return new ScenarioOutcome(world.Timeline, world, run);

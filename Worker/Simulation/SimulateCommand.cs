@@ -42,6 +42,12 @@ public static class SimulateCommand
             var outcome = await ScenarioSimulation.RunAsync(ScenarioSimulation.CreateEngine(loggerFactory), scenario, showWaits: true)
                 .ConfigureAwait(false);
             await TimelineWriter.WriteAsync(stdout, outcome.Timeline).ConfigureAwait(false);
+            if (outcome.Run.Steps[^1] is WorkflowFailed failed)
+            {
+                await stderr.WriteLineAsync($"The journey failed at {TimelineEntry.Format(failed.At)}: {failed.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             if (!outcome.Run.Closed)
             {
                 await stderr.WriteLineAsync($"The journey is still waiting at {TimelineEntry.Format(outcome.Run.EndedAt)}: nothing more happens in the scenario.")

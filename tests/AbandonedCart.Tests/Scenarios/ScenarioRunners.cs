@@ -1,7 +1,9 @@
 using AbandonedCart.Tests.Determinism;
 using AbandonedCart.Worker.Simulation;
 using AbandonedCart.Workflows;
+using Temporalio.Api.OperatorService.V1;
 using Temporalio.Client;
+using Temporalio.Common;
 using Temporalio.Exceptions;
 using Temporalio.Testing;
 using Temporalio.Worker;
@@ -76,6 +78,7 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
         var world = new ScenarioWorld(shifted);
         var plan = ScenarioPlan.For(shifted);
         var taskQueue = $"scenario-{Guid.NewGuid():N}";
+        await RegisterSearchAttributesAsync(environment);
         using var worker = new TemporalWorker(
             environment.Client,
             new TemporalWorkerOptions(taskQueue).AddWorkflow<AbandonedCartWorkflow>().AddAllActivities(new ScenarioActivities(world)));
@@ -123,6 +126,28 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
 
         var timeline = world.Timeline.Select(e => e with { Time = e.Time - shift, UntilTime = e.UntilTime - shift }).ToList();
         return new ScenarioResult(timeline, null);
+    }
+
+    /// <summary>The journey upserts custom search attributes; a server that does not know them would fail its tasks.</summary>
+    private static async Task RegisterSearchAttributesAsync(WorkflowEnvironment environment)
+    {
+        var request = new AddSearchAttributesRequest { Namespace = environment.Client.Options.Namespace };
+        foreach (var key in new SearchAttributeKey[]
+        {
+            SearchAttributes.CustomerId, SearchAttributes.Journey, SearchAttributes.CartValue, SearchAttributes.JourneyStage, SearchAttributes.LastChannel,
+        })
+        {
+            request.SearchAttributes[key.Name] = key.ValueType;
+        }
+
+        try
+        {
+            await environment.Client.Connection.OperatorService.AddSearchAttributesAsync(request);
+        }
+        catch (RpcException)
+        {
+            // Some test server versions accept any attribute and do not serve the operator API; nothing to register there.
+        }
     }
 
     private static async Task DelayUntilAsync(WorkflowEnvironment environment, DateTimeOffset at)
