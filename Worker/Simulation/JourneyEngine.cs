@@ -244,15 +244,15 @@ public sealed class JourneyEngine
         /// </summary>
         private static List<TapCommand> Normalize(List<TapCommand> commands)
         {
-            var canceledTimers = commands.Where(c => c.Kind == "cancel_timer").Select(c => c.Get<uint>("seq")).ToHashSet();
-            var canceledActivities = commands.Where(c => c.Kind == "request_cancel_activity").Select(c => c.Get<uint>("seq")).ToHashSet();
-            var startedTimers = commands.Where(c => c.Kind == "start_timer").Select(c => c.Get<uint>("seq")).ToHashSet();
-            var startedActivities = commands.Where(c => c.Kind == "schedule_activity").Select(c => c.Get<uint>("seq")).ToHashSet();
+            var canceledTimers = commands.Where(c => c.Kind == "CancelTimer").Select(c => c.Get<uint>("Seq")).ToHashSet();
+            var canceledActivities = commands.Where(c => c.Kind == "RequestCancelActivity").Select(c => c.Get<uint>("Seq")).ToHashSet();
+            var startedTimers = commands.Where(c => c.Kind == "StartTimer").Select(c => c.Get<uint>("Seq")).ToHashSet();
+            var startedActivities = commands.Where(c => c.Kind == "ScheduleActivity").Select(c => c.Get<uint>("Seq")).ToHashSet();
             var kept = commands.Where(c => c.Kind switch
             {
-                "start_timer" or "cancel_timer" => !(canceledTimers.Contains(c.Get<uint>("seq")) && startedTimers.Contains(c.Get<uint>("seq"))),
-                "schedule_activity" or "request_cancel_activity" =>
-                    !(canceledActivities.Contains(c.Get<uint>("seq")) && startedActivities.Contains(c.Get<uint>("seq"))),
+                "StartTimer" or "CancelTimer" => !(canceledTimers.Contains(c.Get<uint>("Seq")) && startedTimers.Contains(c.Get<uint>("Seq"))),
+                "ScheduleActivity" or "RequestCancelActivity" =>
+                    !(canceledActivities.Contains(c.Get<uint>("Seq")) && startedActivities.Contains(c.Get<uint>("Seq"))),
                 _ => true,
             }).ToList();
             var terminal = kept.FindIndex(IsTerminal);
@@ -275,7 +275,7 @@ public sealed class JourneyEngine
         }
 
         private static bool IsTerminal(TapCommand command) => command.Kind is
-            "complete_workflow_execution" or "fail_workflow_execution" or "continue_as_new_workflow_execution" or "cancel_workflow_execution";
+            "CompleteWorkflowExecution" or "FailWorkflowExecution" or "ContinueAsNewWorkflowExecution" or "CancelWorkflowExecution";
 
         /// <summary>Appends the events for the task's commands; true when the workflow closed for good.</summary>
         private bool Record(IReadOnlyList<TapCommand> commands)
@@ -286,9 +286,9 @@ public sealed class JourneyEngine
                 var summary = Text(command.UserMetadata?.Summary);
                 switch (command.Kind)
                 {
-                    case "start_timer":
-                        var seq = command.Get<uint>("seq");
-                        var duration = command.Get<Duration>("start_to_fire_timeout").ToTimeSpan();
+                    case "StartTimer":
+                        var seq = command.Get<uint>("Seq");
+                        var duration = command.Get<Duration>("StartToFireTimeout").ToTimeSpan();
                         var timerEvent = history.Append(now, EventType.TimerStarted, e => e.TimerStartedEventAttributes = new()
                         {
                             TimerId = seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -299,8 +299,8 @@ public sealed class JourneyEngine
                         timers[seq] = new PendingTimer(seq, now + duration, timerEvent.EventId, summary);
                         Add(new TimerStarted(now, seq, duration, summary));
                         break;
-                    case "cancel_timer":
-                        var canceled = timers[command.Get<uint>("seq")];
+                    case "CancelTimer":
+                        var canceled = timers[command.Get<uint>("Seq")];
                         timers.Remove(canceled.Seq);
                         history.Append(now, EventType.TimerCanceled, e => e.TimerCanceledEventAttributes = new()
                         {
@@ -311,11 +311,11 @@ public sealed class JourneyEngine
                         });
                         Add(new TimerCanceled(now, canceled.Seq, canceled.Summary));
                         break;
-                    case "schedule_activity":
+                    case "ScheduleActivity":
                         activities.Add(ScheduleActivity(command, completedId, summary));
                         break;
-                    case "request_cancel_activity":
-                        var activity = activities.Single(a => a.Seq == command.Get<uint>("seq"));
+                    case "RequestCancelActivity":
+                        var activity = activities.Single(a => a.Seq == command.Get<uint>("Seq"));
                         activities.Remove(activity);
                         history.Append(now, EventType.ActivityTaskCancelRequested, e => e.ActivityTaskCancelRequestedEventAttributes = new()
                         {
@@ -323,11 +323,11 @@ public sealed class JourneyEngine
                             WorkflowTaskCompletedEventId = completedId,
                         });
                         break;
-                    case "set_patch_marker":
-                        RecordPatch(command.Get<string>("patch_id"), command.Get<bool>("deprecated"), completedId);
+                    case "SetPatchMarker":
+                        RecordPatch(command.Get<string>("PatchId"), command.Get<bool>("Deprecated"), completedId);
                         break;
-                    case "upsert_workflow_search_attributes":
-                        var upserted = command.Get<SearchAttributes>("search_attributes");
+                    case "UpsertWorkflowSearchAttributes":
+                        var upserted = command.Get<SearchAttributes>("SearchAttributes");
                         Merge(searchAttributes, upserted.IndexedFields);
 
                         history.Append(now, EventType.UpsertWorkflowSearchAttributes, e => e.UpsertWorkflowSearchAttributesEventAttributes = new()
@@ -337,8 +337,8 @@ public sealed class JourneyEngine
                         });
                         Add(new SearchAttributesUpserted(now, upserted.IndexedFields.ToDictionary(f => f.Key, f => f.Value.Data.ToStringUtf8())));
                         break;
-                    case "modify_workflow_properties":
-                        var upsertedMemo = command.Get<Memo>("upserted_memo");
+                    case "ModifyWorkflowProperties":
+                        var upsertedMemo = command.Get<Memo>("UpsertedMemo");
                         Merge(memo, upsertedMemo.Fields);
 
                         history.Append(now, EventType.WorkflowPropertiesModified, e => e.WorkflowPropertiesModifiedEventAttributes = new()
@@ -348,8 +348,8 @@ public sealed class JourneyEngine
                         });
                         Add(new MemoUpserted(now, upsertedMemo.Fields.Keys.ToList()));
                         break;
-                    case "complete_workflow_execution":
-                        var result = command.Get<Payload?>("result");
+                    case "CompleteWorkflowExecution":
+                        var result = command.Get<Payload?>("Result");
                         history.Append(now, EventType.WorkflowExecutionCompleted, e => e.WorkflowExecutionCompletedEventAttributes = new()
                         {
                             Result = result is null ? null : new Payloads { Payloads_ = { result } },
@@ -357,8 +357,8 @@ public sealed class JourneyEngine
                         });
                         Add(new WorkflowCompleted(now, result));
                         return true;
-                    case "fail_workflow_execution":
-                        var failure = command.Get<Failure>("failure");
+                    case "FailWorkflowExecution":
+                        var failure = command.Get<Failure>("Failure");
                         history.Append(now, EventType.WorkflowExecutionFailed, e => e.WorkflowExecutionFailedEventAttributes = new()
                         {
                             Failure = failure,
@@ -367,7 +367,7 @@ public sealed class JourneyEngine
                         });
                         Add(new WorkflowFailed(now, failure.Message, failure.ApplicationFailureInfo?.Type));
                         return true;
-                    case "continue_as_new_workflow_execution":
+                    case "ContinueAsNewWorkflowExecution":
                         ContinueAsNew(command, completedId);
                         return false;
                     default:
@@ -381,25 +381,25 @@ public sealed class JourneyEngine
 
         private PendingActivity ScheduleActivity(TapCommand command, long completedId, string? summary)
         {
-            var seq = command.Get<uint>("seq");
-            var id = command.Get<string>("activity_id") is { Length: > 0 } given ? given : seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var name = command.Get<string>("activity_type");
-            var arguments = command.GetList<Payload>("arguments");
+            var seq = command.Get<uint>("Seq");
+            var id = command.Get<string>("ActivityId") is { Length: > 0 } given ? given : seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var name = command.Get<string>("ActivityType");
+            var arguments = command.GetList<Payload>("Arguments");
             var attributes = new ActivityTaskScheduledEventAttributes
             {
                 ActivityId = id,
                 ActivityType = new() { Name = name },
-                TaskQueue = command.Get<string>("task_queue") is { Length: > 0 } queue ? new() { Name = queue } : history.Queue(),
+                TaskQueue = command.Get<string>("TaskQueue") is { Length: > 0 } queue ? new() { Name = queue } : history.Queue(),
                 Header = new Header(),
                 Input = new Payloads(),
-                ScheduleToCloseTimeout = command.Get<Duration?>("schedule_to_close_timeout"),
-                ScheduleToStartTimeout = command.Get<Duration?>("schedule_to_start_timeout"),
-                StartToCloseTimeout = command.Get<Duration?>("start_to_close_timeout"),
-                HeartbeatTimeout = command.Get<Duration?>("heartbeat_timeout"),
-                RetryPolicy = command.Get<Temporalio.Api.Common.V1.RetryPolicy?>("retry_policy"),
+                ScheduleToCloseTimeout = command.Get<Duration?>("ScheduleToCloseTimeout"),
+                ScheduleToStartTimeout = command.Get<Duration?>("ScheduleToStartTimeout"),
+                StartToCloseTimeout = command.Get<Duration?>("StartToCloseTimeout"),
+                HeartbeatTimeout = command.Get<Duration?>("HeartbeatTimeout"),
+                RetryPolicy = command.Get<Temporalio.Api.Common.V1.RetryPolicy?>("RetryPolicy"),
                 WorkflowTaskCompletedEventId = completedId,
             };
-            foreach (var (key, value) in command.GetMap<Payload>("headers"))
+            foreach (var (key, value) in command.GetMap<Payload>("Headers"))
             {
                 attributes.Header.Fields[key] = value;
             }
@@ -424,9 +424,9 @@ public sealed class JourneyEngine
 
         private void ContinueAsNew(TapCommand command, long completedId)
         {
-            var type = command.Get<string>("workflow_type") is { Length: > 0 } given ? given : script.WorkflowType;
+            var type = command.Get<string>("WorkflowType") is { Length: > 0 } given ? given : script.WorkflowType;
             var input = new Payloads();
-            input.Payloads_.Add(command.GetList<Payload>("arguments"));
+            input.Payloads_.Add(command.GetList<Payload>("Arguments"));
             var previous = history;
             history.Append(now, EventType.WorkflowExecutionContinuedAsNew, e => e.WorkflowExecutionContinuedAsNewEventAttributes = new()
             {
@@ -441,13 +441,13 @@ public sealed class JourneyEngine
             Add(new ContinuedAsNew(now));
 
             // The server carries search attributes and memo over unless the command replaces them.
-            if (command.Get<SearchAttributes?>("search_attributes") is { IndexedFields.Count: > 0 } replaced)
+            if (command.Get<SearchAttributes?>("SearchAttributes") is { IndexedFields.Count: > 0 } replaced)
             {
                 searchAttributes.Clear();
                 Merge(searchAttributes, replaced.IndexedFields);
             }
 
-            if (command.GetMap<Payload>("memo") is { Count: > 0 } replacedMemo)
+            if (command.GetMap<Payload>("Memo") is { Count: > 0 } replacedMemo)
             {
                 memo.Clear();
                 Merge(memo, replacedMemo);

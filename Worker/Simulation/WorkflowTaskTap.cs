@@ -1,7 +1,5 @@
 using System.Collections;
 using System.Reflection;
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Temporalio.Common;
 using Temporalio.Worker;
 
@@ -14,7 +12,8 @@ namespace AbandonedCart.Worker.Simulation;
 /// <c>completion</c> (the bridge's <c>WorkflowActivationCompletion</c>, set before <c>WorkflowTaskStarting</c>
 /// fires and cleared before <c>WorkflowTaskCompleted</c> fires, so it is taken at the start and read at the end),
 /// and its properties <c>IsReplaying</c>, <c>CurrentDetails</c>, <c>TypedSearchAttributes</c> and <c>Instance</c>.
-/// The completion itself is read through protobuf descriptors by field name. The SDK version is pinned in
+/// The completion (an internal generated protobuf class) is read through its CLR properties by name, not through
+/// protobuf descriptors: building the bridge's descriptors costs most of a second, too much for <c>simulate</c>. The SDK version is pinned in
 /// Directory.Packages.props; <see cref="Verify"/> (run by a canary test) fails loudly when an upgrade moves any of it.
 /// </summary>
 public sealed class WorkflowTaskTap
@@ -52,32 +51,28 @@ public sealed class WorkflowTaskTap
         Check(WorkflowObjectProperty, "WorkflowInstance.Instance");
         if (CompletionField is { } completion)
         {
-            var descriptor = DescriptorOf(completion.FieldType);
-            var success = descriptor?.FindFieldByName("successful")?.MessageType;
-            var command = success?.FindFieldByName("commands")?.MessageType;
-            if (success?.FindFieldByName("used_internal_flags") is null)
+            var success = completion.FieldType.GetProperty("Successful")?.PropertyType;
+            var command = success?.GetProperty("Commands")?.PropertyType.GetGenericArguments().FirstOrDefault();
+            if (success?.GetProperty("UsedInternalFlags") is null)
             {
-                missing.Add("WorkflowActivationCompletion.successful.used_internal_flags");
+                missing.Add("WorkflowActivationCompletion.Successful.UsedInternalFlags");
             }
 
             if (command is null)
             {
-                missing.Add("WorkflowActivationCompletion.successful.commands");
+                missing.Add("WorkflowActivationCompletion.Successful.Commands");
             }
             else
             {
                 foreach (var (variant, fields) in TapCommand.FieldsRead)
                 {
-                    var field = command.FindFieldByName(variant);
-                    missing.AddRange(field is null
+                    var variantType = command.GetProperty(variant)?.PropertyType;
+                    missing.AddRange(variantType is null
                         ? [$"WorkflowCommand.{variant}"]
-                        : fields.Where(f => field.MessageType.FindFieldByName(f) is null).Select(f => $"WorkflowCommand.{variant}.{f}"));
+                        : fields.Where(f => variantType.GetProperty(f) is null).Select(f => $"WorkflowCommand.{variant}.{f}"));
                 }
 
-                if (command.FindFieldByName("user_metadata") is null)
-                {
-                    missing.Add("WorkflowCommand.user_metadata");
-                }
+                missing.AddRange(new[] { "UserMetadata", "VariantCase" }.Where(p => command.GetProperty(p) is null).Select(p => $"WorkflowCommand.{p}"));
             }
         }
 
@@ -113,14 +108,11 @@ public sealed class WorkflowTaskTap
         current = null;
     }
 
-    private static MessageDescriptor? DescriptorOf(Type type) =>
-        type.GetProperty("Descriptor", BindingFlags.Static | BindingFlags.Public)?.GetValue(null) as MessageDescriptor;
-
     private void OnStarting(object? sender, WorkflowTaskStartingEventArgs e)
     {
         var instance = InstanceField!.GetValue(e);
         var replaying = (bool)IsReplayingProperty!.GetValue(instance)!;
-        current = replaying ? null : new TapActivation((IMessage)CompletionField!.GetValue(instance)!);
+        current = replaying ? null : new TapActivation(CompletionField!.GetValue(instance)!);
     }
 
     private void OnCompleted(object? sender, WorkflowTaskCompletedEventArgs e)
@@ -142,7 +134,7 @@ public sealed class WorkflowTaskTap
 }
 
 /// <summary>One activation of the workflow's last task, as the SDK completed it.</summary>
-public sealed class TapActivation(IMessage completion)
+public sealed class TapActivation(object completion)
 {
     public Exception? TaskFailure { get; private set; }
 
@@ -164,55 +156,55 @@ public sealed class TapActivation(IMessage completion)
         CurrentDetails = details;
         SearchAttributes = attributes;
         Workflow = workflow;
-        var successful = completion.Descriptor.FindFieldByName("successful");
-        if (successful.Accessor.GetValue(completion) is IMessage success && completion.Descriptor.Oneofs[0].Accessor.GetCaseFieldDescriptor(completion) == successful)
+        if (TapCommand.Read(completion, "Successful") is { } success)
         {
-            Commands = ((IList)success.Descriptor.FindFieldByName("commands").Accessor.GetValue(success))
-                .Cast<IMessage>().Select(c => new TapCommand(c)).ToList();
-            LangFlags = ((IList)success.Descriptor.FindFieldByName("used_internal_flags").Accessor.GetValue(success)).Cast<uint>().ToList();
+            Commands = ((IEnumerable)TapCommand.Read(success, "Commands")!).Cast<object>().Select(c => new TapCommand(c)).ToList();
+            LangFlags = ((IEnumerable)TapCommand.Read(success, "UsedInternalFlags")!).Cast<uint>().ToList();
         }
     }
 }
 
-/// <summary>A bridge workflow command read by field name: <see cref="Kind"/> is the oneof case (e.g. <c>start_timer</c>).</summary>
+/// <summary>A bridge workflow command read by property name: <see cref="Kind"/> is the variant (e.g. <c>StartTimer</c>).</summary>
 public sealed class TapCommand
 {
     /// <summary>The command variants the engine turns into history events, and the fields it reads from each.</summary>
     internal static readonly IReadOnlyDictionary<string, string[]> FieldsRead = new Dictionary<string, string[]>
     {
-        ["start_timer"] = ["seq", "start_to_fire_timeout"],
-        ["cancel_timer"] = ["seq"],
-        ["schedule_activity"] = ["seq", "activity_id", "activity_type", "task_queue", "arguments", "headers", "schedule_to_close_timeout", "schedule_to_start_timeout", "start_to_close_timeout", "heartbeat_timeout", "retry_policy"],
-        ["request_cancel_activity"] = ["seq"],
-        ["set_patch_marker"] = ["patch_id", "deprecated"],
-        ["upsert_workflow_search_attributes"] = ["search_attributes"],
-        ["modify_workflow_properties"] = ["upserted_memo"],
-        ["complete_workflow_execution"] = ["result"],
-        ["fail_workflow_execution"] = ["failure"],
-        ["continue_as_new_workflow_execution"] = ["workflow_type", "task_queue", "arguments", "memo", "search_attributes"],
+        ["StartTimer"] = ["Seq", "StartToFireTimeout"],
+        ["CancelTimer"] = ["Seq"],
+        ["ScheduleActivity"] = ["Seq", "ActivityId", "ActivityType", "TaskQueue", "Arguments", "Headers", "ScheduleToCloseTimeout", "ScheduleToStartTimeout", "StartToCloseTimeout", "HeartbeatTimeout", "RetryPolicy"],
+        ["RequestCancelActivity"] = ["Seq"],
+        ["SetPatchMarker"] = ["PatchId", "Deprecated"],
+        ["UpsertWorkflowSearchAttributes"] = ["SearchAttributes"],
+        ["ModifyWorkflowProperties"] = ["UpsertedMemo"],
+        ["CompleteWorkflowExecution"] = ["Result"],
+        ["FailWorkflowExecution"] = ["Failure"],
+        ["ContinueAsNewWorkflowExecution"] = ["WorkflowType", "TaskQueue", "Arguments", "Memo", "SearchAttributes"],
     };
 
-    private readonly IMessage variant;
+    private readonly object variant;
 
-    internal TapCommand(IMessage command)
+    internal TapCommand(object command)
     {
-        var field = command.Descriptor.Oneofs.Single(o => o.Name == "variant").Accessor.GetCaseFieldDescriptor(command);
-        Kind = field?.Name ?? "none";
-        variant = (IMessage)field!.Accessor.GetValue(command);
-        UserMetadata = command.Descriptor.FindFieldByName("user_metadata").Accessor.GetValue(command) as Temporalio.Api.Sdk.V1.UserMetadata;
+        Kind = Read(command, "VariantCase")!.ToString()!;
+        variant = Read(command, Kind) ?? throw new InvalidOperationException($"Workflow command without a {Kind} value.");
+        UserMetadata = Read(command, "UserMetadata") as Temporalio.Api.Sdk.V1.UserMetadata;
     }
 
     public string Kind { get; }
 
     public Temporalio.Api.Sdk.V1.UserMetadata? UserMetadata { get; }
 
-    public T Get<T>(string field) => (T)variant.Descriptor.FindFieldByName(field).Accessor.GetValue(variant);
+    public T Get<T>(string field) => (T)Read(variant, field)!;
 
-    /// <summary>Repeated message field as a list.</summary>
-    public IReadOnlyList<T> GetList<T>(string field) => ((IList)variant.Descriptor.FindFieldByName(field).Accessor.GetValue(variant)).Cast<T>().ToList();
+    /// <summary>Repeated field as a list.</summary>
+    public IReadOnlyList<T> GetList<T>(string field) => ((IEnumerable)Read(variant, field)!).Cast<T>().ToList();
 
     /// <summary>Map field as a dictionary.</summary>
     public IReadOnlyDictionary<string, T> GetMap<T>(string field) =>
-        ((IDictionary)variant.Descriptor.FindFieldByName(field).Accessor.GetValue(variant)).Cast<DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (T)e.Value!);
+        ((IEnumerable<KeyValuePair<string, T>>)Read(variant, field)!).ToDictionary(e => e.Key, e => e.Value);
+
+    internal static object? Read(object target, string property) =>
+        (target.GetType().GetProperty(property) ?? throw new InvalidOperationException($"{target.GetType().Name} has no {property}; see WorkflowTaskTap.Verify."))
+            .GetValue(target);
 }
