@@ -115,11 +115,20 @@ public sealed class JourneyEngine
         public async ValueTask DisposeAsync()
         {
             histories.Writer.TryComplete();
-            if (results is not null)
+            if (results is null)
+            {
+                return;
+            }
+
+            try
             {
                 // Draining lets the replayer shut its worker down; a hung replay must not hang the caller too.
                 await results.MoveNextAsync().AsTask().WaitAsync(timeout).ConfigureAwait(false);
                 await results.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // After a failed or timed-out step the worker may not stop cleanly; that step's error is the one to report.
             }
         }
     }
