@@ -172,3 +172,13 @@ public static class ProviderTest
         await RejectedAsync(ProviderErrors.ProviderRejected, send);
     }
 }
+
+/// <summary>A clock the test moves by hand (token lifetimes).</summary>
+public sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset now = start;
+
+    public override DateTimeOffset GetUtcNow() => now;
+
+    public void Advance(TimeSpan by) => now += by;
+}
