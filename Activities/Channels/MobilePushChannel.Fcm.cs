@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AbandonedCart.Activities.Customers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AbandonedCart.Activities.Channels;
@@ -38,21 +39,12 @@ public sealed class FcmOptions : IProviderOptions
     }
 }
 
-/// <summary>The FCM service account, built once (Google.Apis.Auth caches its token).</summary>
-public sealed class FcmCredential(IOptions<FcmOptions> options)
-{
-    private readonly GoogleServiceAccount account = new(
-        GoogleServiceAccount.ReadJson(options.Value.ServiceAccountJson, options.Value.ServiceAccountFile), "https://www.googleapis.com/auth/firebase.messaging");
-
-    public string ProjectId => options.Value.ProjectId ?? account.ProjectId ?? throw new InvalidOperationException("Providers:Fcm: no ProjectId.");
-
-    public Task<string> AccessTokenAsync(CancellationToken cancellationToken) => account.AccessTokenAsync(FcmPushSender.Name, cancellationToken);
-}
-
 /// <summary>FCM HTTP v1 <c>messages:send</c> for Android and iOS devices registered with Firebase.</summary>
-public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options, FcmCredential credential) : IPushTokenSender
+public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options, [FromKeyedServices(FcmPushSender.Name)] GoogleServiceAccount account)
+    : IPushTokenSender
 {
     public const string Name = "fcm";
+    public const string Scope = "https://www.googleapis.com/auth/firebase.messaging";
 
     public string Provider => Name;
 
@@ -64,9 +56,10 @@ public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options,
     {
         ArgumentNullException.ThrowIfNull(message);
         var o = options.Value;
-        var url = new Uri($"{o.BaseUrl.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(credential.ProjectId)}/messages:send");
+        var project = o.ProjectId ?? account.ProjectId ?? throw new InvalidOperationException("Providers:Fcm: no ProjectId.");
+        var url = new Uri($"{o.BaseUrl.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(project)}/messages:send");
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(Body(message, token, o.TtlSeconds)) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await credential.AccessTokenAsync(cancellationToken));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await account.AccessTokenAsync(Name, cancellationToken));
         using var response = await ProviderErrors.SendAsync(http, request, Name, cancellationToken, Classify, TokenProperty);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         return new ProviderReceipt(Name, json.RootElement.TryGetProperty("name", out var name) ? name.GetString() : null);

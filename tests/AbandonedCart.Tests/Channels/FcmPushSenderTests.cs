@@ -20,9 +20,10 @@ public sealed class FcmPushSenderTests : IAsyncLifetime
     {
         peer = await LoopbackPeer.StartAsync();
         peer.Respond = r => r.Path == "/token" ? new PeerResponse(200, """{"access_token":"ya29.fcm-test","expires_in":3599,"token_type":"Bearer"}""") : new PeerResponse(200, Sent);
-        var options = Options.Create(new FcmOptions { ServiceAccountJson = ServiceAccountJson(peer, serviceAccountKey), BaseUrl = peer.BaseUri.ToString() });
+        var options = Options.Create(new FcmOptions { BaseUrl = peer.BaseUri.ToString() });
         http = new HttpClient();
-        sender = new MobilePushSender([new FcmPushSender(http, options, new FcmCredential(options))]);
+        var account = new GoogleServiceAccount(ServiceAccountJson(peer, serviceAccountKey), FcmPushSender.Scope);
+        sender = new MobilePushSender([new FcmPushSender(http, options, account)]);
     }
 
     public async Task DisposeAsync()
