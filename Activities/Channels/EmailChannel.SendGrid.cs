@@ -123,21 +123,12 @@ public sealed class SendGridEmailSender(HttpClient http, IOptions<SendGridOption
     };
 
     // SendGrid answers 400 with {"errors":[{"field":"personalizations.0.to.0.email","message":"Does not contain a valid address."}]}.
-    private static string? Classify(int status, string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var badAddress = doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
-                && errors.EnumerateArray().Any(e => e.TryGetProperty("field", out var f)
-                    && f.GetString() is { } field && field.Contains(".to.", StringComparison.Ordinal) && field.EndsWith("email", StringComparison.Ordinal));
-            return badAddress ? ProviderErrors.InvalidAddress : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
+        root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
+        && errors.EnumerateArray().Any(e => e.TryGetProperty("field", out var f)
+            && f.GetString() is { } field && field.Contains(".to.", StringComparison.Ordinal) && field.EndsWith("email", StringComparison.Ordinal))
+            ? ProviderErrors.InvalidAddress
+            : null);
 }
 
 /// <summary>Verifies SendGrid's signed Event Webhook: ECDSA P-256/SHA-256 over the timestamp header followed by the raw body.</summary>

@@ -92,18 +92,9 @@ public sealed class LinePushSender(HttpClient http, IOptions<LineOptions> option
     }
 
     // LINE answers 400 {"message":"The request body has 1 error(s)","details":[{"message":"Invalid user ID","property":"to"}]}.
-    private static string? Classify(int status, string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var badRecipient = doc.RootElement.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
-                && details.EnumerateArray().Any(d => d.TryGetProperty("property", out var p) && p.GetString() == "to");
-            return badRecipient ? ProviderErrors.InvalidAddress : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
+        root.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
+        && details.EnumerateArray().Any(d => d.TryGetProperty("property", out var p) && p.GetString() == "to")
+            ? ProviderErrors.InvalidAddress
+            : null);
 }

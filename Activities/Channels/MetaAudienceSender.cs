@@ -82,19 +82,9 @@ public sealed class MetaAudienceSender(HttpClient http, IOptions<MetaOptions> op
     }
 
     // {"error":{"message":"…","type":"OAuthException","code":80003,"fbtrace_id":"…"}}
-    private static string? Classify(int status, string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var code)
-                && code.TryGetInt32(out var value) && ThrottleCodes.Contains(value)
-                ? ProviderErrors.ProviderUnavailable
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
+        root.TryGetProperty("error", out var error) && error.TryGetProperty("code", out var code) && code.TryGetInt32(out var value)
+        && ThrottleCodes.Contains(value)
+            ? ProviderErrors.ProviderUnavailable
+            : null);
 }

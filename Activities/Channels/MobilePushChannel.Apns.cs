@@ -167,16 +167,7 @@ public sealed class ApnsPushSender(HttpClient http, IOptions<ApnsOptions> option
     // APNs answers {"reason":"BadDeviceToken"} (400), {"reason":"Unregistered"} (410), {"reason":"ExpiredProviderToken"} (403).
     private string? Classify(int status, string body)
     {
-        string? reason = null;
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            reason = doc.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
-        }
-        catch (JsonException)
-        {
-        }
-
+        var reason = ProviderErrors.ReadJson(body, root => root.TryGetProperty("reason", out var r) ? r.GetString() : null);
         if (reason == "ExpiredProviderToken")
         {
             providerToken.Cache.Invalidate();

@@ -112,32 +112,24 @@ public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options,
     }
 
     // FCM v1 errors: {"error":{"code":404,"status":"NOT_FOUND","message":"…","details":[{"@type":"…FcmError","errorCode":"UNREGISTERED"}]}}.
-    private static string? Classify(int status, string body)
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            if (!doc.RootElement.TryGetProperty("error", out var error))
-            {
-                return null;
-            }
-
-            var codes = error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
-                ? details.EnumerateArray().Select(d => d.TryGetProperty("errorCode", out var c) ? c.GetString() : null).ToList()
-                : [];
-            if (error.TryGetProperty("status", out var s))
-            {
-                codes.Add(s.GetString());
-            }
-
-            var message = error.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty;
-            var tokenGone = codes.Contains("UNREGISTERED") || codes.Contains("SENDER_ID_MISMATCH")
-                || (codes.Contains("INVALID_ARGUMENT") && message.Contains("registration token", StringComparison.OrdinalIgnoreCase));
-            return tokenGone ? ProviderErrors.TokenInvalid : null;
-        }
-        catch (JsonException)
+        if (!root.TryGetProperty("error", out var error))
         {
             return null;
         }
-    }
+
+        var codes = error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
+            ? details.EnumerateArray().Select(d => d.TryGetProperty("errorCode", out var c) ? c.GetString() : null).ToList()
+            : [];
+        if (error.TryGetProperty("status", out var s))
+        {
+            codes.Add(s.GetString());
+        }
+
+        var message = error.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+        var tokenGone = codes.Contains("UNREGISTERED") || codes.Contains("SENDER_ID_MISMATCH")
+            || (codes.Contains("INVALID_ARGUMENT") && message.Contains("registration token", StringComparison.OrdinalIgnoreCase));
+        return tokenGone ? ProviderErrors.TokenInvalid : null;
+    });
 }

@@ -113,18 +113,7 @@ public sealed class HuaweiPushSender(HttpClient http, IOptions<HuaweiOptions> op
         return code is not null && BadTokenCodes.Contains(code) ? ProviderErrors.TokenInvalid : null;
     }
 
-    private static string? Code(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? Code(string body) => ProviderErrors.ReadJson(body, root => root.TryGetProperty("code", out var c) ? c.GetString() : null);
 
     private static Dictionary<string, object> Body(OutboundMessage message, string token, int ttlSeconds)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Temporalio.Exceptions;
 
 namespace AbandonedCart.Activities.Channels;
@@ -88,6 +89,21 @@ public static class ProviderErrors
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             throw FromStatus(provider, (int)response.StatusCode, body, RetryAfter(response), classify, property);
+        }
+    }
+
+    /// <summary>Reads a provider's JSON error body with <paramref name="read"/>; null when the body is not JSON.</summary>
+    public static string? ReadJson(string body, Func<JsonElement, string?> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return read(doc.RootElement);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -120,20 +120,8 @@ public sealed class TwilioSmsSender(HttpClient http, IOptions<TwilioOptions> opt
     }
 
     // Twilio answers 400 with {"code":21211,"message":"The 'To' number … is not a valid phone number.","status":400}.
-    private static string? Classify(int status, string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("code", out var code) && code.TryGetInt32(out var value) && BadNumberCodes.Contains(value)
-                ? ProviderErrors.InvalidAddress
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
+        root.TryGetProperty("code", out var code) && code.TryGetInt32(out var value) && BadNumberCodes.Contains(value) ? ProviderErrors.InvalidAddress : null);
 }
 
 /// <summary>Verifies <c>X-Twilio-Signature</c>: base64 HMAC-SHA1, keyed by the auth token, over the full URL followed by
