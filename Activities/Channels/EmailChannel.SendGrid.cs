@@ -90,9 +90,12 @@ public sealed class SendGridEmailSender(HttpClient http, IOptions<SendGridOption
         mail.SetClickTracking(false, false);
 
         var response = await ProviderErrors.CallAsync(Name, () => client.SendEmailAsync(mail, cancellationToken), cancellationToken);
+
+        // The library hands back the response content undisposed; release it so the connection returns to the pool.
+        using var content = response.Body;
         if (!response.IsSuccessStatusCode)
         {
-            var body = await response.Body.ReadAsStringAsync(cancellationToken);
+            var body = await content.ReadAsStringAsync(cancellationToken);
             var retryAfter = response.Headers.RetryAfter?.Delta;
             throw ProviderErrors.FromStatus(Name, (int)response.StatusCode, body, retryAfter, Classify, "email");
         }
