@@ -163,7 +163,10 @@ async Task<(double PerSecond, long Errors)> RateAsync(Func<Task> operation, Time
             }
             catch (Exception e) when (e is HttpRequestException or Temporalio.Exceptions.ApplicationFailureException)
             {
-                Interlocked.Increment(ref errors);
+                if (Interlocked.Increment(ref errors) == 1)
+                {
+                    Console.Error.WriteLine($"first error: {e.Message}");
+                }
             }
         }
     }));
