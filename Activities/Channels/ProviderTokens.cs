@@ -7,7 +7,9 @@ namespace AbandonedCart.Activities.Channels;
 public sealed class CachedToken(TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
-    private (string Value, DateTimeOffset RenewAt)? current;
+
+    // A reference, so readers outside the gate never see half of an update.
+    private volatile Entry? current;
 
     /// <summary>Returns the cached value, or calls <paramref name="fetch"/> for a new one with the time to renew it.</summary>
     public async Task<string> GetAsync(Func<CancellationToken, Task<(string Value, DateTimeOffset RenewAt)>> fetch, CancellationToken cancellationToken)
@@ -26,9 +28,9 @@ public sealed class CachedToken(TimeProvider time) : IDisposable
                 return other.Value;
             }
 
-            var next = await fetch(cancellationToken);
-            current = next;
-            return next.Value;
+            var (value, renewAt) = await fetch(cancellationToken);
+            current = new Entry(value, renewAt);
+            return value;
         }
         finally
         {
@@ -40,6 +42,8 @@ public sealed class CachedToken(TimeProvider time) : IDisposable
     public void Invalidate() => current = null;
 
     public void Dispose() => gate.Dispose();
+
+    private sealed record Entry(string Value, DateTimeOffset RenewAt);
 }
 
 /// <summary>Google service-account access tokens (FCM, Customer Match) via Google.Apis.Auth, which caches and renews them.</summary>

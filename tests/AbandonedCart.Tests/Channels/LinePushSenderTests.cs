@@ -77,5 +77,17 @@ public sealed class LinePushSenderTests : IAsyncLifetime
             () => sender.SendAsync(Message(), CancellationToken.None),
             """{"message":"The request body has 1 error(s)","details":[{"message":"Length must be between 0 and 5000","property":"messages[1].text"}]}""");
 
+    [Fact]
+    public async Task SendAsync_ProviderSlowerThanTheClientTimeout_IsRetryable()
+    {
+        peer.Respond = _ => new PeerResponse(200, "{}") { Delay = TimeSpan.FromSeconds(5) };
+        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
+        var slow = new LinePushSender(impatient, Options.Create(new LineOptions { ChannelAccessToken = "t", BaseUrl = peer.BaseUri.ToString() }));
+
+        var failure = await ProviderTest.RetryableAsync(() => slow.SendAsync(Message(), CancellationToken.None));
+
+        Assert.Contains("timed out", failure.Message, StringComparison.Ordinal);
+    }
+
     private static OutboundMessage Message() => ProviderTest.Message(channel: ChannelNames.Line);
 }

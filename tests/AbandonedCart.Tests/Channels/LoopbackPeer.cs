@@ -77,6 +77,11 @@ public sealed class LoopbackPeer : IAsyncDisposable
             context.Request.Protocol);
         requests.Enqueue(request);
         var response = Respond(request);
+        if (response.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(response.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
         context.Response.StatusCode = response.Status;
         foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
         {
@@ -102,7 +107,11 @@ public sealed record PeerRequest(string Method, string Path, string Query, IRead
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 }
 
-public sealed record PeerResponse(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string ContentType = "application/json");
+public sealed record PeerResponse(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string ContentType = "application/json")
+{
+    /// <summary>How long the peer waits before answering (timeouts).</summary>
+    public TimeSpan Delay { get; init; }
+}
 
 /// <summary>Shared fixtures and assertions for provider contract tests.</summary>
 public static class ProviderTest
