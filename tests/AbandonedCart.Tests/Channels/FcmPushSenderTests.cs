@@ -123,6 +123,6 @@ public sealed class FcmPushSenderTests : IAsyncLifetime
         Assert.Empty(peer.Requests);
     }
 
-    private static Activities.Channels.OutboundMessage Message() =>
+    private static OutboundMessage Message() =>
         ProviderTest.Message(ProviderTest.Customer(c => c with { FcmToken = "fcm-token-1", ApnsToken = new string('a', 64) }), ChannelNames.MobilePush);
 }
