@@ -38,7 +38,7 @@ public sealed record CohortCounts
 
     public long HoldoutConverted { get; init; }
 
-    /// <summary>Distinct customers who got at least one sent message of the cohort.</summary>
+    /// <summary>Treatment rounds (carts) that got at least one sent message; additive over days, unlike distinct people.</summary>
     public long Recipients { get; init; }
 
     /// <summary>One line per channel and step that sent anything.</summary>

@@ -4,124 +4,160 @@ using Npgsql;
 
 namespace AbandonedCart.Activities.Storage;
 
-/// <summary>Reads the evaluation report of a journey; the rules it implements are in docs/attribution.md.</summary>
+/// <summary>
+/// Reads the evaluation report of a journey (rules in docs/attribution.md) and keeps its daily rollup. The
+/// measurements themselves are the SQL functions report_messages, report_rounds and report_credits (migration
+/// V1_5); this store sums them over a range, from the rollup for settled whole days and live for the rest.
+/// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
-    // The cohort is every journey round that entered in [From, To). Each statement repeats it because CTEs do not
-    // outlive a statement; the covering index journey_entries_report keeps that cheap.
+    /// <summary>Days younger than this are recomputed on every refresh: late opens and purchases still land there.</summary>
+    public static readonly TimeSpan Unsettled = TimeSpan.FromDays(14);
+
+    // Each measurement is the union of the rollup days and the two live segments (see ReportSegments).
     private const string Sql = """
-        -- Funnel and attributed conversions per channel and step.
-        with cohort as materialized (
-            select entry_key from journey_entries
-            where journey = @Journey and entered_at >= @From and entered_at < @To and not holdout
-        ),
-        sent as materialized (
-            select m.id, m.customer_id, coalesce(m.channel, 'unknown') as channel, coalesce(m.step, 0) as step
-            from cohort c join messages m on m.entry_key = c.entry_key and m.status = 'sent'
-        ),
-        funnel as (
-            select s.channel, s.step, count(*) as sent,
-                   count(*) filter (where e.delivered) as delivered,
-                   count(*) filter (where e.opened) as opened,
-                   count(*) filter (where e.clicked) as clicked
-            from sent s
-            left join lateral (
-                select bool_or(g.kind = 'delivered') as delivered,
-                       bool_or(g.kind in ('opened', 'clicked')) as opened,
-                       bool_or(g.kind = 'clicked') as clicked
-                from engagements g where g.message_id = s.id
-            ) e on true
-            group by s.channel, s.step
-        ),
-        candidates as (
-            -- Only purchases within the window after a touch of this cohort can be credited to it.
-            select distinct p.id, p.customer_id, p.occurred_at, p.revenue
-            from sent s
-            join engagements g on g.message_id = s.id and g.kind in ('opened', 'clicked')
-            join purchases p on p.customer_id = g.customer_id
-                and p.occurred_at >= g.occurred_at and p.occurred_at <= g.occurred_at + @Window
-        ),
-        credited as (
-            -- The customer's last open or click at or before the purchase, from any journey: a later touch of
-            -- another journey takes the credit away from this one.
-            select s.channel, s.step, c.revenue
-            from candidates c
-            cross join lateral (
-                select g.message_id from engagements g
-                where g.customer_id = c.customer_id and g.kind in ('opened', 'clicked') and g.message_id is not null
-                  and g.occurred_at <= c.occurred_at and g.occurred_at >= c.occurred_at - @Window
-                order by g.occurred_at desc, g.id desc
-                limit 1
-            ) last_touch
-            join sent s on s.id = last_touch.message_id
-        ),
-        conversions as (
-            select channel, step, count(*) as conversions, sum(revenue) as revenue from credited group by channel, step
-        )
-        select f.channel, f.step, f.sent, f.delivered, f.opened, f.clicked,
-               coalesce(c.conversions, 0) as conversions, coalesce(c.revenue, 0) as revenue
-        from funnel f left join conversions c on c.channel = f.channel and c.step = f.step
-        order by f.channel, f.step;
+        select channel, step, sum(sent)::bigint as sent, sum(delivered)::bigint as delivered, sum(opened)::bigint as opened, sum(clicked)::bigint as clicked
+        from (
+            select channel, step, sent, delivered, opened, clicked from report_messages_daily
+            where journey = @Journey and day >= @RollupFrom::date and day < @RollupTo::date
+            union all
+            select channel, step, sent, delivered, opened, clicked from report_messages(@Journey, @From, @HeadTo)
+            union all
+            select channel, step, sent, delivered, opened, clicked from report_messages(@Journey, @TailFrom, @To)
+        ) m
+        group by channel, step;
 
-        -- Recipients: distinct customers reached by the cohort.
-        select count(distinct m.customer_id)
-        from journey_entries j join messages m on m.entry_key = j.entry_key and m.status = 'sent'
-        where j.journey = @Journey and j.entered_at >= @From and j.entered_at < @To and not j.holdout;
+        select channel, step, sum(conversions)::bigint as conversions, sum(revenue) as revenue
+        from (
+            select channel, step, touch_hours, conversions, revenue from report_credits_daily
+            where journey = @Journey and day >= @RollupFrom::date and day < @RollupTo::date
+            union all
+            select channel, step, touch_hours, conversions, revenue from report_credits(@Journey, @From, @HeadTo)
+            union all
+            select channel, step, touch_hours, conversions, revenue from report_credits(@Journey, @TailFrom, @To)
+        ) c
+        where touch_hours <= @Hours
+        group by channel, step;
 
-        -- Carts and cart conversion per group.
-        with cohort as materialized (
-            select id, customer_id, entered_at, holdout from journey_entries
-            where journey = @Journey and entered_at >= @From and entered_at < @To
-        ),
-        converted as (
-            -- A purchase converts only the customer's latest round at or before it, so it counts once.
-            select distinct c.id
-            from cohort c
-            join purchases p on p.customer_id = c.customer_id
-                and p.occurred_at >= c.entered_at and p.occurred_at <= c.entered_at + @Window
-            cross join lateral (
-                select e.id from journey_entries e
-                where e.journey = @Journey and e.customer_id = p.customer_id and e.entered_at <= p.occurred_at
-                order by e.entered_at desc, e.id desc
-                limit 1
-            ) latest
-            where latest.id = c.id
-        )
-        select count(*) as carts,
-               count(*) filter (where c.holdout) as holdoutcarts,
-               count(v.id) filter (where not c.holdout) as treatmentconverted,
-               count(v.id) filter (where c.holdout) as holdoutconverted
-        from cohort c left join converted v on v.id = c.id;
+        select coalesce(sum(carts), 0)::bigint as carts,
+               coalesce(sum(carts) filter (where holdout), 0)::bigint as holdoutcarts,
+               coalesce(sum(carts) filter (where not holdout and conversion_hours <= @Hours), 0)::bigint as treatmentconverted,
+               coalesce(sum(carts) filter (where holdout and conversion_hours <= @Hours), 0)::bigint as holdoutconverted,
+               coalesce(sum(reached) filter (where not holdout), 0)::bigint as recipients
+        from (
+            select holdout, conversion_hours, carts, reached from report_rounds_daily
+            where journey = @Journey and day >= @RollupFrom::date and day < @RollupTo::date
+            union all
+            select holdout, conversion_hours, carts, reached from report_rounds(@Journey, @From, @HeadTo)
+            union all
+            select holdout, conversion_hours, carts, reached from report_rounds(@Journey, @TailFrom, @To)
+        ) r;
         """;
 
-    /// <summary>Counts the cohort of <paramref name="journey"/> that entered in [from, to) with the given attribution window.</summary>
+    /// <summary>Counts the cohort of <paramref name="journey"/> that entered in [from, to), using the rollup where it is current.</summary>
     public async Task<CohortCounts> CountAsync(string journey, DateTimeOffset from, DateTimeOffset to, TimeSpan window, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var args = new { Journey = journey, From = from.ToUniversalTime(), To = to.ToUniversalTime(), Window = window };
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, args, cancellationToken: cancellationToken));
-        var lines = (await results.ReadAsync<ReportLine>()).ToList();
-        var recipients = await results.ReadSingleAsync<long>();
-        var carts = await results.ReadSingleAsync<CartRow>();
-        return new CohortCounts
+        var rolledUpUntil = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "select rolled_up_until::timestamp from report_rollup", cancellationToken: cancellationToken));
+        var horizon = rolledUpUntil is { } day ? DateOnly.FromDateTime(day) : (DateOnly?)null;
+        return await CountAsync(connection, journey, ReportSegments.Split(from, to, horizon), window, cancellationToken);
+    }
+
+    /// <summary>The same counts computed live only, ignoring the rollup (the reference the rollup is tested against).</summary>
+    public async Task<CohortCounts> CountLiveAsync(string journey, DateTimeOffset from, DateTimeOffset to, TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await CountAsync(connection, journey, ReportSegments.Split(from, to, null), window, cancellationToken);
+    }
+
+    /// <summary>
+    /// Recomputes the daily rollup for entry days from <paramref name="since"/> (default: <see cref="Unsettled"/> before
+    /// the current horizon, or the first entry on the first run) up to the day of <paramref name="now"/>, in one
+    /// transaction, so readers see either the old or the new rollup. Concurrent refreshes (several API replicas) skip
+    /// instead of queueing. Pass <paramref name="since"/> after importing old data.
+    /// </summary>
+    public async Task<bool> RefreshAsync(DateTimeOffset now, DateOnly? since = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_xact_lock(hashtext('report_refresh'))", transaction: transaction, cancellationToken: cancellationToken)))
         {
-            Carts = carts.Carts,
-            HoldoutCarts = carts.HoldoutCarts,
-            TreatmentConverted = carts.TreatmentConverted,
-            HoldoutConverted = carts.HoldoutConverted,
-            Recipients = recipients,
-            Lines = lines,
+            return false;
+        }
+
+        var until = DateOnly.FromDateTime(now.UtcDateTime);
+        var previous = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select rolled_up_until::timestamp from report_rollup", transaction: transaction, cancellationToken: cancellationToken));
+        var firstEntry = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select min(entered_at) from journey_entries", transaction: transaction, cancellationToken: cancellationToken));
+        var start = since is { } given ? given : previous is { } p ? DateOnly.FromDateTime(p).AddDays(-Unsettled.Days) : firstEntry is { } f ? DateOnly.FromDateTime(f) : until;
+        var args = new
+        {
+            From = new DateTimeOffset(start.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+            To = new DateTimeOffset(until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+            FromDay = start.ToDateTime(TimeOnly.MinValue),
+            ToDay = until.ToDateTime(TimeOnly.MinValue),
+            Now = now.ToUniversalTime(),
         };
+        const string refresh = """
+            delete from report_messages_daily where day >= @FromDay::date and day < @ToDay::date;
+            delete from report_rounds_daily where day >= @FromDay::date and day < @ToDay::date;
+            delete from report_credits_daily where day >= @FromDay::date and day < @ToDay::date;
+            create temporary table report_journeys on commit drop as
+                select distinct journey from journey_entries where entered_at >= @From and entered_at < @To;
+            insert into report_messages_daily select j.journey, r.* from report_journeys j, report_messages(j.journey, @From, @To) r;
+            insert into report_rounds_daily select j.journey, r.* from report_journeys j, report_rounds(j.journey, @From, @To) r;
+            insert into report_credits_daily select j.journey, r.* from report_journeys j, report_credits(j.journey, @From, @To) r;
+            insert into report_rollup (id, rolled_up_until, refreshed_at) values (1, @ToDay::date, @Now)
+            on conflict (id) do update set rolled_up_until = excluded.rolled_up_until, refreshed_at = excluded.refreshed_at;
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(refresh, args, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>Journeys known to the journey switch, for the dashboard's selector.</summary>
     public async Task<IReadOnlyList<string>> JourneysAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var names = await connection.QueryAsync<string>(new CommandDefinition(
-            "select name from journeys order by name", cancellationToken: cancellationToken));
+        var names = await connection.QueryAsync<string>(new CommandDefinition("select name from journeys order by name", cancellationToken: cancellationToken));
         return names.ToList();
     }
 
-    private sealed record CartRow(long Carts, long HoldoutCarts, long TreatmentConverted, long HoldoutConverted);
+    private static async Task<CohortCounts> CountAsync(NpgsqlConnection connection, string journey, ReportSegments segments, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var args = new
+        {
+            Journey = journey,
+            RollupFrom = segments.RollupFrom.ToDateTime(TimeOnly.MinValue),
+            RollupTo = segments.RollupTo.ToDateTime(TimeOnly.MinValue),
+            From = segments.From.ToUniversalTime(),
+            HeadTo = segments.HeadTo.ToUniversalTime(),
+            TailFrom = segments.TailFrom.ToUniversalTime(),
+            To = segments.To.ToUniversalTime(),
+            Hours = (int)Math.Ceiling(window.TotalHours),
+        };
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, args, cancellationToken: cancellationToken));
+        var funnel = (await results.ReadAsync<ReportLine>()).ToList();
+        var credits = (await results.ReadAsync<CreditRow>()).ToDictionary(c => (c.Channel, c.Step));
+        var rounds = await results.ReadSingleAsync<RoundRow>();
+
+        // Credited messages are sent messages of the cohort, so every credit has its funnel line.
+        var lines = funnel
+            .Select(f => credits.TryGetValue((f.Channel!, f.Step!.Value), out var c) ? f with { Conversions = c.Conversions, Revenue = c.Revenue } : f)
+            .OrderBy(l => l.Channel, StringComparer.Ordinal).ThenBy(l => l.Step)
+            .ToList();
+        return new CohortCounts
+        {
+            Carts = rounds.Carts,
+            HoldoutCarts = rounds.HoldoutCarts,
+            TreatmentConverted = rounds.TreatmentConverted,
+            HoldoutConverted = rounds.HoldoutConverted,
+            Recipients = rounds.Recipients,
+            Lines = lines,
+        };
+    }
+
+    private sealed record CreditRow(string Channel, int Step, long Conversions, decimal Revenue);
+
+    private sealed record RoundRow(long Carts, long HoldoutCarts, long TreatmentConverted, long HoldoutConverted, long Recipients);
 }

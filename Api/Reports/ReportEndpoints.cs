@@ -12,6 +12,7 @@ public static class ReportEndpoints
     {
         services.TryAddSingleton<ReportStore>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<ReportRollupRefresh>();
         return services;
     }
 

@@ -1,10 +1,14 @@
+using System.Text.Json;
 using AbandonedCart.Activities.Reports;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Tests.Infrastructure;
 
 namespace AbandonedCart.Tests.Reports;
 
-/// <summary>Each documented rule of docs/attribution.md on hand-built data, with exact expected numbers.</summary>
+/// <summary>
+/// Each documented rule of docs/attribution.md on hand-built data, with exact expected numbers. Every report is
+/// computed twice, live and from a freshly refreshed daily rollup, and the two must be identical.
+/// </summary>
 public sealed class AttributionTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>
 {
     private static readonly DateTimeOffset Day = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
@@ -205,7 +209,11 @@ public sealed class AttributionTests(PostgresDatabase db) : IClassFixture<Postgr
     private async Task<JourneyReport> ReportAsync(CohortBuilder b, int hours)
     {
         var store = new ReportStore(db.DataSource);
-        var counts = await store.CountAsync(b.Journey, Day, Day.AddDays(1), TimeSpan.FromHours(hours));
-        return JourneyReport.Create(b.Journey, Day, Day.AddDays(1), hours, counts);
+        var window = TimeSpan.FromHours(hours);
+        var live = JourneyReport.Create(b.Journey, Day, Day.AddDays(1), hours, await store.CountLiveAsync(b.Journey, Day, Day.AddDays(1), window));
+        Assert.True(await store.RefreshAsync(Day.AddDays(30), since: DateOnly.FromDateTime(Day.UtcDateTime).AddDays(-1)));
+        var rolledUp = JourneyReport.Create(b.Journey, Day, Day.AddDays(1), hours, await store.CountAsync(b.Journey, Day, Day.AddDays(1), window));
+        Assert.Equal(JsonSerializer.Serialize(live), JsonSerializer.Serialize(rolledUp));
+        return live;
     }
 }
