@@ -8,7 +8,7 @@ CREATE INDEX journey_entries_report ON journey_entries (journey, entered_at) INC
 CREATE INDEX journey_entries_journey_customer ON journey_entries (journey, customer_id, entered_at);
 
 -- A round's sent messages.
-CREATE INDEX messages_entry_sent ON messages (entry_key) INCLUDE (channel, step, customer_id) WHERE status = 'sent';
+CREATE INDEX messages_entry_sent ON messages (entry_key) INCLUDE (id, channel, step, customer_id) WHERE status = 'sent';
 
 -- The funnel of one message (delivered, opened, clicked) without touching the heap.
 CREATE INDEX engagements_message_kind ON engagements (message_id, kind);
@@ -123,9 +123,10 @@ CREATE TABLE report_credits_daily (
 );
 CREATE INDEX report_credits_daily_day ON report_credits_daily (journey, day);
 
--- Days before rolled_up_until are answered from the *_daily tables; later days live.
+-- The *_daily tables hold the rounds that entered before rolled_up_until (the last refresh): the day of that instant
+-- is a partial day, so only ranges reaching past it may use that day's rows; later entries are computed live.
 CREATE TABLE report_rollup (
     id               integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
-    rolled_up_until  date NOT NULL,
+    rolled_up_until  timestamptz NOT NULL,
     refreshed_at     timestamptz NOT NULL
 );

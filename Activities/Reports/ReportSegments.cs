@@ -1,8 +1,10 @@
 namespace AbandonedCart.Activities.Reports;
 
 /// <summary>
-/// How a report range [From, To) splits between the daily rollup and live queries: whole UTC days before the rollup's
-/// horizon come from the rollup; the partial first day and everything from the horizon on are computed live.
+/// How a report range [From, To) splits between the daily rollup and live queries. The rollup holds, per UTC entry
+/// day, the rounds that entered before its horizon (the last refresh), so the horizon's own day is partial: it is
+/// used only when the range reaches past the horizon, and then only entries from the horizon on are computed live.
+/// A partial first day is always live. With a refresh every few minutes the live part is a few minutes of entries.
 /// </summary>
 public sealed record ReportSegments
 {
@@ -21,14 +23,29 @@ public sealed record ReportSegments
 
     public required DateTimeOffset To { get; init; }
 
-    public static ReportSegments Split(DateTimeOffset from, DateTimeOffset to, DateOnly? rolledUpUntil)
+    public static ReportSegments Split(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? horizon)
     {
         from = from.ToUniversalTime();
         to = to.ToUniversalTime();
         var firstFullDay = from.TimeOfDay == TimeSpan.Zero ? from : Midnight(from).AddDays(1);
-        var horizon = rolledUpUntil is { } until ? new DateTimeOffset(until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
-        var rollupEnd = Min(Midnight(to), horizon);
-        if (firstFullDay >= rollupEnd)
+        DateTimeOffset rollupEnd, tailFrom;
+        if (horizon is not { } h)
+        {
+            rollupEnd = tailFrom = DateTimeOffset.MinValue;
+        }
+        else if (to >= h.ToUniversalTime())
+        {
+            // The range covers everything up to the horizon: the horizon's partial day comes from the rollup too.
+            h = h.ToUniversalTime();
+            rollupEnd = h.TimeOfDay == TimeSpan.Zero ? h : Midnight(h).AddDays(1);
+            tailFrom = h;
+        }
+        else
+        {
+            rollupEnd = tailFrom = Min(Midnight(to), Midnight(h.ToUniversalTime()));
+        }
+
+        if (firstFullDay >= rollupEnd || firstFullDay > tailFrom)
         {
             var day = DateOnly.FromDateTime(from.UtcDateTime);
             return new ReportSegments { RollupFrom = day, RollupTo = day, From = from, HeadTo = to, TailFrom = to, To = to };
@@ -40,7 +57,7 @@ public sealed record ReportSegments
             RollupTo = DateOnly.FromDateTime(rollupEnd.UtcDateTime),
             From = from,
             HeadTo = firstFullDay,
-            TailFrom = rollupEnd,
+            TailFrom = tailFrom,
             To = to,
         };
     }

@@ -58,9 +58,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
     public async Task<CohortCounts> CountAsync(string journey, DateTimeOffset from, DateTimeOffset to, TimeSpan window, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rolledUpUntil = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
-            "select rolled_up_until::timestamp from report_rollup", cancellationToken: cancellationToken));
-        var horizon = rolledUpUntil is { } day ? DateOnly.FromDateTime(day) : (DateOnly?)null;
+        var horizon = await HorizonAsync(connection, null, cancellationToken);
         return await CountAsync(connection, journey, ReportSegments.Split(from, to, horizon), window, cancellationToken);
     }
 
@@ -72,10 +70,10 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Recomputes the daily rollup for entry days from <paramref name="since"/> (default: <see cref="Unsettled"/> before
-    /// the current horizon, or the first entry on the first run) up to the day of <paramref name="now"/>, in one
-    /// transaction, so readers see either the old or the new rollup. Concurrent refreshes (several API replicas) skip
-    /// instead of queueing. Pass <paramref name="since"/> after importing old data.
+    /// Recomputes the daily rollup for rounds that entered from <paramref name="since"/> (default: <see cref="Unsettled"/>
+    /// before the current horizon, or the first entry on the first run) until <paramref name="now"/>, which becomes the
+    /// new horizon, in one transaction, so readers see either the old or the new rollup. Concurrent refreshes (several
+    /// API replicas) skip instead of queueing. Pass <paramref name="since"/> after importing old data.
     /// </summary>
     public async Task<bool> RefreshAsync(DateTimeOffset now, DateOnly? since = null, CancellationToken cancellationToken = default)
     {
@@ -87,27 +85,25 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         }
 
         var until = DateOnly.FromDateTime(now.UtcDateTime);
-        var previous = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select rolled_up_until::timestamp from report_rollup", transaction: transaction, cancellationToken: cancellationToken));
+        var previous = await HorizonAsync(connection, transaction, cancellationToken);
         var firstEntry = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select min(entered_at) from journey_entries", transaction: transaction, cancellationToken: cancellationToken));
-        var start = since is { } given ? given : previous is { } p ? DateOnly.FromDateTime(p).AddDays(-Unsettled.Days) : firstEntry is { } f ? DateOnly.FromDateTime(f) : until;
+        var start = since is { } given ? given : previous is { } p ? DateOnly.FromDateTime(p.UtcDateTime).AddDays(-Unsettled.Days) : firstEntry is { } f ? DateOnly.FromDateTime(f) : until;
         var args = new
         {
             From = new DateTimeOffset(start.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-            To = new DateTimeOffset(until.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+            To = now.ToUniversalTime(),
             FromDay = start.ToDateTime(TimeOnly.MinValue),
-            ToDay = until.ToDateTime(TimeOnly.MinValue),
-            Now = now.ToUniversalTime(),
         };
         const string refresh = """
-            delete from report_messages_daily where day >= @FromDay::date and day < @ToDay::date;
-            delete from report_rounds_daily where day >= @FromDay::date and day < @ToDay::date;
-            delete from report_credits_daily where day >= @FromDay::date and day < @ToDay::date;
+            delete from report_messages_daily where day >= @FromDay::date;
+            delete from report_rounds_daily where day >= @FromDay::date;
+            delete from report_credits_daily where day >= @FromDay::date;
             create temporary table report_journeys on commit drop as
                 select distinct journey from journey_entries where entered_at >= @From and entered_at < @To;
             insert into report_messages_daily select j.journey, r.* from report_journeys j, report_messages(j.journey, @From, @To) r;
             insert into report_rounds_daily select j.journey, r.* from report_journeys j, report_rounds(j.journey, @From, @To) r;
             insert into report_credits_daily select j.journey, r.* from report_journeys j, report_credits(j.journey, @From, @To) r;
-            insert into report_rollup (id, rolled_up_until, refreshed_at) values (1, @ToDay::date, @Now)
+            insert into report_rollup (id, rolled_up_until, refreshed_at) values (1, @To, @To)
             on conflict (id) do update set rolled_up_until = excluded.rolled_up_until, refreshed_at = excluded.refreshed_at;
             """;
         await connection.ExecuteAsync(new CommandDefinition(refresh, args, transaction, commandTimeout: 0, cancellationToken: cancellationToken));
@@ -121,6 +117,13 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var names = await connection.QueryAsync<string>(new CommandDefinition("select name from journeys order by name", cancellationToken: cancellationToken));
         return names.ToList();
+    }
+
+    private static async Task<DateTimeOffset?> HorizonAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var horizon = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "select rolled_up_until from report_rollup", transaction: transaction, cancellationToken: cancellationToken));
+        return horizon is { } h ? new DateTimeOffset(DateTime.SpecifyKind(h, DateTimeKind.Utc)) : null;
     }
 
     private static async Task<CohortCounts> CountAsync(NpgsqlConnection connection, string journey, ReportSegments segments, TimeSpan window, CancellationToken cancellationToken)

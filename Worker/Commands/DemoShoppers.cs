@@ -61,7 +61,7 @@ public sealed class DemoShoppers(ulong seed, DateTime start, DateTime end)
         // Purchases that have nothing to do with a cart reminder: most revenue of a shop is not recovered carts.
         for (var extra = 0; extra < 2; extra++)
         {
-            if (Draw(customer, 5, extra) < 0.3)
+            if (Draw(customer, 5, extra) < 0.125)
             {
                 var when = start.AddHours(Draw(customer, 6, extra) * span);
                 shopper.Purchases.Add(new DemoPurchase($"{id}-x{extra}", Money(20 + (Draw(customer, 7, extra) * 180)), when));

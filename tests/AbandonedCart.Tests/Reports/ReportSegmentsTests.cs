@@ -17,19 +17,21 @@ public sealed class ReportSegmentsTests
     }
 
     [Fact]
-    public void Split_PartialDaysAndHorizonInside_RollsUpWholeDaysBeforeHorizonOnly()
+    public void Split_RangeReachesPastHorizon_UsesTheHorizonsPartialDayAndGoesLiveFromTheHorizon()
     {
-        var s = ReportSegments.Split(March1.AddHours(6), March1.AddDays(30).AddHours(3), new DateOnly(2026, 3, 20));
+        var horizon = March1.AddDays(19).AddHours(14).AddMinutes(5);
 
-        Assert.Equal((new DateOnly(2026, 3, 2), new DateOnly(2026, 3, 20)), (s.RollupFrom, s.RollupTo));
+        var s = ReportSegments.Split(March1.AddHours(6), March1.AddDays(30).AddHours(3), horizon);
+
+        Assert.Equal((new DateOnly(2026, 3, 2), new DateOnly(2026, 3, 21)), (s.RollupFrom, s.RollupTo));
         Assert.Equal((March1.AddHours(6), March1.AddDays(1)), (s.From, s.HeadTo));
-        Assert.Equal((March1.AddDays(19), March1.AddDays(30).AddHours(3)), (s.TailFrom, s.To));
+        Assert.Equal((horizon, March1.AddDays(30).AddHours(3)), (s.TailFrom, s.To));
     }
 
     [Fact]
-    public void Split_HorizonAfterRange_RollsUpUpToTheLastWholeDay()
+    public void Split_RangeEndsBeforeHorizon_RollsUpWholeDaysOnlyAndComputesThePartialLastDayLive()
     {
-        var s = ReportSegments.Split(March1, March1.AddDays(7).AddHours(12), new DateOnly(2026, 6, 1));
+        var s = ReportSegments.Split(March1, March1.AddDays(7).AddHours(12), March1.AddDays(90));
 
         Assert.Equal((new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 8)), (s.RollupFrom, s.RollupTo));
         Assert.Equal(s.From, s.HeadTo);
@@ -37,9 +39,18 @@ public sealed class ReportSegmentsTests
     }
 
     [Fact]
+    public void Split_RangeStartsAfterHorizon_IsAllLive()
+    {
+        var s = ReportSegments.Split(March1.AddDays(2), March1.AddDays(5), March1.AddDays(1).AddHours(3));
+
+        Assert.Equal(s.RollupFrom, s.RollupTo);
+        Assert.Equal((March1.AddDays(2), March1.AddDays(5)), (s.From, s.HeadTo));
+    }
+
+    [Fact]
     public void Split_WithinOneDay_IsAllLive()
     {
-        var s = ReportSegments.Split(March1.AddHours(1), March1.AddHours(5), new DateOnly(2026, 6, 1));
+        var s = ReportSegments.Split(March1.AddHours(1), March1.AddHours(5), March1.AddDays(90));
 
         Assert.Equal(s.RollupFrom, s.RollupTo);
         Assert.Equal((March1.AddHours(1), March1.AddHours(5)), (s.From, s.HeadTo));
