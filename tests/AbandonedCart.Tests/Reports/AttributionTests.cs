@@ -19,13 +19,8 @@ public sealed class AttributionTests(PostgresDatabase db) : IClassFixture<Postgr
     public async Task Report_PurchaseExactlyAtWindowEnd_IsAttributedAndOneMicrosecondLaterIsNot()
     {
         var b = new CohortBuilder(db.DataSource, "edge-window-end");
-        foreach (var (customer, revenue, lateBy) in new[] { ("c1", 40m, TimeSpan.Zero), ("c2", 60m, TimeSpan.FromTicks(10)) })
-        {
-            var entry = await b.EntryAsync(customer, T0);
-            var email = await b.MessageAsync(entry, customer, "email", 1, T0);
-            await b.EngagementAsync(email, customer, "opened", T0.AddHours(1));
-            await b.PurchaseAsync(customer, revenue, T0.AddHours(1 + 24) + lateBy);
-        }
+        await b.EngagedPurchaseAsync("c1", T0, "opened", TimeSpan.FromHours(1), 40m, TimeSpan.FromHours(1 + 24));
+        await b.EngagedPurchaseAsync("c2", T0, "opened", TimeSpan.FromHours(1), 60m, TimeSpan.FromHours(1 + 24) + TimeSpan.FromTicks(10));
 
         var day = await ReportAsync(b, 24);
         var twoDays = await ReportAsync(b, 48);
@@ -105,10 +100,7 @@ public sealed class AttributionTests(PostgresDatabase db) : IClassFixture<Postgr
     public async Task Report_HoldoutPurchases_CountForLiftButNeverAsRevenue()
     {
         var b = new CohortBuilder(db.DataSource, "rule-holdout");
-        var t1 = await b.EntryAsync("t1", T0);
-        var m1 = await b.MessageAsync(t1, "t1", "email", 1, T0);
-        await b.EngagementAsync(m1, "t1", "clicked", T0.AddHours(1));
-        await b.PurchaseAsync("t1", 50m, T0.AddHours(2));
+        await b.EngagedPurchaseAsync("t1", T0, "clicked", TimeSpan.FromHours(1), 50m, TimeSpan.FromHours(2));
         var t2 = await b.EntryAsync("t2", T0);
         await b.MessageAsync(t2, "t2", "email", 1, T0);
         var h1 = await b.EntryAsync("h1", T0, holdout: true);

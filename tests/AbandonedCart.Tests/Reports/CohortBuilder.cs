@@ -27,6 +27,16 @@ public sealed class CohortBuilder(NpgsqlDataSource dataSource, string journey, s
         return key;
     }
 
+    /// <summary>The common story: a round, one sent message, one engagement with it and then a purchase.</summary>
+    public async Task<string> EngagedPurchaseAsync(string customer, DateTimeOffset enteredAt, string kind, TimeSpan engagedAfter, decimal revenue, TimeSpan purchasedAfter)
+    {
+        var entry = await EntryAsync(customer, enteredAt);
+        var message = await MessageAsync(entry, customer, "email", 1, enteredAt);
+        await EngagementAsync(message, customer, kind, enteredAt + engagedAfter);
+        await PurchaseAsync(customer, revenue, enteredAt + purchasedAfter);
+        return entry;
+    }
+
     public async Task<long> MessageAsync(string entryKey, string customer, string channel, int step, DateTimeOffset sentAt, string status = "sent")
     {
         await using var conn = await dataSource.OpenConnectionAsync();

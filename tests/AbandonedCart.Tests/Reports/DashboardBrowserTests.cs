@@ -27,10 +27,7 @@ public sealed class DashboardBrowserTests(PostgresDatabase db, ITestOutputHelper
         // One purchase 30 h after the click: outside a 24 h window, inside 48 h.
         var b = new CohortBuilder(db.DataSource, "abandoned-cart");
         var t0 = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
-        var entry = await b.EntryAsync("c1", t0);
-        var email = await b.MessageAsync(entry, "c1", "email", 1, t0);
-        await b.EngagementAsync(email, "c1", "clicked", t0.AddHours(1));
-        await b.PurchaseAsync("c1", 64m, t0.AddHours(31));
+        await b.EngagedPurchaseAsync("c1", t0, "clicked", TimeSpan.FromHours(1), 64m, TimeSpan.FromHours(31));
         await using var host = await ReportHost.StartAsync(db.DataSource);
 
         using var playwright = await Playwright.CreateAsync();

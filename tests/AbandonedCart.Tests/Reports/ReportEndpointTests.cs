@@ -65,10 +65,7 @@ public sealed class ReportEndpointTests(PostgresDatabase db) : IClassFixture<Pos
     {
         var b = new CohortBuilder(db.DataSource, "endpoint-fields");
         var t0 = new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
-        var entry = await b.EntryAsync("c1", t0);
-        var email = await b.MessageAsync(entry, "c1", "email", 1, t0);
-        await b.EngagementAsync(email, "c1", "clicked", t0.AddHours(1));
-        await b.PurchaseAsync("c1", 42.5m, t0.AddHours(2));
+        await b.EngagedPurchaseAsync("c1", t0, "clicked", TimeSpan.FromHours(1), 42.5m, TimeSpan.FromHours(2));
 
         using var response = await SendAsync("/v1/reports/journeys/endpoint-fields?from=2026-03-01&to=2026-03-02&attributionHours=168");
 
