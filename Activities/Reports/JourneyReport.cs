@@ -2,15 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace AbandonedCart.Activities.Reports;
 
-/// <summary>Sends, engagement and attributed conversions of one channel, one step, or one channel at one step.</summary>
-public sealed record ReportLine
+/// <summary>Sends, engagement and attributed conversions: of a whole report, a channel, a step or both.</summary>
+public record Figures
 {
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Channel { get; init; }
-
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? Step { get; init; }
-
     public long Sent { get; init; }
 
     public long Delivered { get; init; }
@@ -20,10 +14,43 @@ public sealed record ReportLine
 
     public long Clicked { get; init; }
 
-    /// <summary>Purchases attributed to this line's messages (see docs/attribution.md).</summary>
+    /// <summary>Purchases attributed to these messages (see docs/attribution.md).</summary>
     public long Conversions { get; init; }
 
     public decimal Revenue { get; init; }
+
+    public static Figures Sum(IEnumerable<Figures> lines)
+    {
+        var all = lines.ToList();
+        return new Figures
+        {
+            Sent = all.Sum(l => l.Sent),
+            Delivered = all.Sum(l => l.Delivered),
+            Opened = all.Sum(l => l.Opened),
+            Clicked = all.Sum(l => l.Clicked),
+            Conversions = all.Sum(l => l.Conversions),
+            Revenue = all.Sum(l => l.Revenue),
+        };
+    }
+}
+
+/// <summary>The figures of one channel, one step, or one channel at one step.</summary>
+public sealed record ReportLine : Figures
+{
+    public ReportLine()
+    {
+    }
+
+    public ReportLine(Figures figures)
+        : base(figures)
+    {
+    }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Channel { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Step { get; init; }
 }
 
 /// <summary>What the store counts for one journey cohort; <see cref="JourneyReport.Create"/> turns it into rates.</summary>
@@ -46,8 +73,13 @@ public sealed record CohortCounts
 }
 
 /// <summary>The evaluation report of one journey for carts that entered in [From, To).</summary>
-public sealed record JourneyReport
+public sealed record JourneyReport : Figures
 {
+    private JourneyReport(Figures totals)
+        : base(totals)
+    {
+    }
+
     public required string Journey { get; init; }
 
     public required DateTimeOffset From { get; init; }
@@ -61,18 +93,6 @@ public sealed record JourneyReport
     public long Holdout { get; init; }
 
     public long Recipients { get; init; }
-
-    public long Sent { get; init; }
-
-    public long Delivered { get; init; }
-
-    public long Opened { get; init; }
-
-    public long Clicked { get; init; }
-
-    public long Conversions { get; init; }
-
-    public decimal Revenue { get; init; }
 
     /// <summary>Treatment carts bought within the window after entry over treatment carts.</summary>
     public double CartConversionRate { get; init; }
@@ -89,8 +109,8 @@ public sealed record JourneyReport
     {
         var lines = counts.Lines;
         var treatmentCarts = counts.Carts - counts.HoldoutCarts;
-        var revenue = lines.Sum(l => l.Revenue);
-        return new JourneyReport
+        var totals = Sum(lines);
+        return new JourneyReport(totals)
         {
             Journey = journey,
             From = from,
@@ -99,30 +119,11 @@ public sealed record JourneyReport
             Carts = counts.Carts,
             Holdout = counts.HoldoutCarts,
             Recipients = counts.Recipients,
-            Sent = lines.Sum(l => l.Sent),
-            Delivered = lines.Sum(l => l.Delivered),
-            Opened = lines.Sum(l => l.Opened),
-            Clicked = lines.Sum(l => l.Clicked),
-            Conversions = lines.Sum(l => l.Conversions),
-            Revenue = revenue,
             CartConversionRate = Lift.Rate(counts.TreatmentConverted, treatmentCarts),
-            RevenuePerRecipient = counts.Recipients == 0 ? 0 : Math.Round(revenue / counts.Recipients, 2),
-            ByChannel = Merge(lines.GroupBy(l => l.Channel), (line, key) => line with { Channel = key, Step = null }).OrderBy(l => l.Channel, StringComparer.Ordinal).ToList(),
-            BySteps = Merge(lines.GroupBy(l => l.Step), (line, key) => line with { Step = key, Channel = null }).OrderBy(l => l.Step).ToList(),
+            RevenuePerRecipient = counts.Recipients == 0 ? 0 : Math.Round(totals.Revenue / counts.Recipients, 2),
+            ByChannel = lines.GroupBy(l => l.Channel).Select(g => new ReportLine(Sum(g)) { Channel = g.Key }).OrderBy(l => l.Channel, StringComparer.Ordinal).ToList(),
+            BySteps = lines.GroupBy(l => l.Step).Select(g => new ReportLine(Sum(g)) { Step = g.Key }).OrderBy(l => l.Step).ToList(),
             Lift = Lift.Compute(counts.TreatmentConverted, treatmentCarts, counts.HoldoutConverted, counts.HoldoutCarts),
         };
     }
-
-    private static IEnumerable<ReportLine> Merge<TKey>(IEnumerable<IGrouping<TKey, ReportLine>> groups, Func<ReportLine, TKey, ReportLine> label) =>
-        groups.Select(g => label(
-            new ReportLine
-            {
-                Sent = g.Sum(l => l.Sent),
-                Delivered = g.Sum(l => l.Delivered),
-                Opened = g.Sum(l => l.Opened),
-                Clicked = g.Sum(l => l.Clicked),
-                Conversions = g.Sum(l => l.Conversions),
-                Revenue = g.Sum(l => l.Revenue),
-            },
-            g.Key));
 }
