@@ -7,6 +7,8 @@ using static AbandonedCart.Tests.Activities.ActivitiesHost;
 
 namespace AbandonedCart.Tests.Activities;
 
+using Channels = AbandonedCart.Workflows.Channels;
+
 public sealed class JourneyActivitiesTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>
 {
     [Fact]

@@ -197,7 +197,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         {
             Kind = OutboxKinds.Message,
             IdempotencyKey = $"k-{Guid.NewGuid():N}",
-            Channel = Channels.Email,
+            Channel = Workflows.Channels.Email,
             CustomerId = customer,
             Recipient = "ana@example.com",
             Subject = "<script>alert('x')</script> Still thinking?",

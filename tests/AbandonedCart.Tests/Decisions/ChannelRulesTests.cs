@@ -4,6 +4,8 @@ using AbandonedCart.Workflows;
 
 namespace AbandonedCart.Tests.Decisions;
 
+using Channels = AbandonedCart.Workflows.Channels;
+
 public sealed class ChannelRulesTests
 {
     private static readonly CustomerProfile Everything = new()

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SendGrid;
+using SendGrid.Helpers.Mail;
+
+namespace AbandonedCart.Activities.Channels;
+
+/// <summary><c>Providers:SendGrid</c>.</summary>
+public sealed class SendGridOptions : IProviderOptions
+{
+    public const string Section = "Providers:SendGrid";
+
+    /// <summary>A secret: configuration or environment only (<c>Providers__SendGrid__ApiKey</c>).</summary>
+    public string ApiKey { get; set; } = string.Empty;
+
+    public string FromEmail { get; set; } = string.Empty;
+
+    public string? FromName { get; set; }
+
+    /// <summary>The dynamic template (<c>d-…</c>) that renders the cart.</summary>
+    public string TemplateId { get; set; } = string.Empty;
+
+    /// <summary>The unsubscribe group (ASM) the abandoned-cart emails belong to.</summary>
+    public int UnsubscribeGroupId { get; set; }
+
+    /// <summary>The Event Webhook verification key (base64 P-256 public key from Mail Settings); optional.</summary>
+    public string? WebhookVerificationKey { get; set; }
+
+    public string BaseUrl { get; set; } = "https://api.sendgrid.com";
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(ApiKey))
+        {
+            yield return "ApiKey is required";
+        }
+
+        if (!EmailChannel.IsValidAddress(FromEmail))
+        {
+            yield return "FromEmail must be an email address";
+        }
+
+        if (!TemplateId.StartsWith("d-", StringComparison.Ordinal))
+        {
+            yield return "TemplateId must be a dynamic template id (d-…)";
+        }
+
+        if (UnsubscribeGroupId <= 0)
+        {
+            yield return "UnsubscribeGroupId is required";
+        }
+
+        if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out _))
+        {
+            yield return "BaseUrl must be an absolute URL";
+        }
+    }
+}
+
+/// <summary>Email through SendGrid v3 <c>mail/send</c> with a dynamic template that renders the cart.</summary>
+public sealed class SendGridEmailSender(HttpClient http, IOptions<SendGridOptions> options) : IChannelSender
+{
+    public const string Name = "sendgrid";
+
+    public string Channel => Workflows.Channels.Email;
+
+    public string Provider => Name;
+
+    public async Task<ProviderReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var email = message.Customer.Email;
+        if (!EmailChannel.IsValidAddress(email))
+        {
+            throw ProviderErrors.Rejected(Name, "no valid email address", ProviderErrors.InvalidAddress, "email");
+        }
+
+        var o = options.Value;
+        var client = new SendGridClient(http, new SendGridClientOptions { ApiKey = o.ApiKey, Host = o.BaseUrl, HttpErrorAsException = false });
+        var mail = new SendGridMessage { TemplateId = o.TemplateId, CustomArgs = CustomArgs(message) };
+        mail.SetFrom(new EmailAddress(o.FromEmail, o.FromName));
+        mail.AddTo(new EmailAddress(email));
+        mail.SetTemplateData(TemplateData(message));
+        mail.SetAsm(o.UnsubscribeGroupId);
+
+        // Our links already go through signed tracking URLs; SendGrid rewriting them again would hide our click.
+        mail.SetClickTracking(false, false);
+
+        var response = await ProviderErrors.CallAsync(Name, () => client.SendEmailAsync(mail, cancellationToken), cancellationToken);
+
+        // The library hands back the response content undisposed; release it so the connection returns to the pool.
+        using var content = response.Body;
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await content.ReadAsStringAsync(cancellationToken);
+            var retryAfter = response.Headers.RetryAfter?.Delta;
+            throw ProviderErrors.FromStatus(Name, (int)response.StatusCode, body, retryAfter, Classify, "email");
+        }
+
+        return new ProviderReceipt(Name, response.Headers.TryGetValues("X-Message-Id", out var ids) ? ids.FirstOrDefault() : null);
+    }
+
+    /// <summary>Echoed on every Event Webhook event, so an event finds its message-log row.</summary>
+    private static Dictionary<string, string> CustomArgs(OutboundMessage message) => new()
+    {
+        ["message_id"] = message.MessageId.ToString(CultureInfo.InvariantCulture),
+        ["idempotency_key"] = message.IdempotencyKey,
+        ["journey"] = message.Journey,
+        ["step"] = message.Step.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static Dictionary<string, object?> TemplateData(OutboundMessage message) => new()
+    {
+        ["customer_id"] = message.Customer.Id,
+        ["items"] = message.Items.Select(i => new Dictionary<string, object?>
+        {
+            ["sku"] = i.Sku, ["name"] = i.Name, ["price"] = i.Price, ["quantity"] = i.Quantity, ["image_url"] = i.ImageUrl, ["url"] = i.Url,
+        }).ToList(),
+        ["cart_value"] = message.CartValue,
+        ["currency"] = message.Currency,
+        ["click_url"] = message.ClickUrl,
+        ["open_pixel_url"] = message.OpenPixelUrl,
+    };
+
+    // SendGrid answers 400 with {"errors":[{"field":"personalizations.0.to.0.email","message":"Does not contain a valid address."}]}.
+    private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
+        root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
+        && errors.EnumerateArray().Any(e => e.TryGetProperty("field", out var f)
+            && f.GetString() is { } field && field.Contains(".to.", StringComparison.Ordinal) && field.EndsWith("email", StringComparison.Ordinal))
+            ? ProviderErrors.InvalidAddress
+            : null);
+}
+
+/// <summary>Verifies SendGrid's signed Event Webhook: ECDSA P-256/SHA-256 over the timestamp header followed by the raw body.</summary>
+public sealed class SendGridEventWebhookVerifier : IDisposable
+{
+    public const string SignatureHeader = "X-Twilio-Email-Event-Webhook-Signature";
+    public const string TimestampHeader = "X-Twilio-Email-Event-Webhook-Timestamp";
+
+    private readonly ECDsa key = ECDsa.Create();
+
+    /// <summary>Takes the base64 SubjectPublicKeyInfo shown as "Verification Key" in SendGrid's Mail Settings.</summary>
+    public SendGridEventWebhookVerifier(string verificationKey) => key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(verificationKey), out _);
+
+    /// <summary>True when <paramref name="signature"/> (base64 DER) signs <paramref name="timestamp"/> + <paramref name="payload"/>.</summary>
+    public bool Verify(ReadOnlySpan<byte> payload, string? signature, string? timestamp)
+    {
+        if (string.IsNullOrEmpty(signature) || string.IsNullOrEmpty(timestamp))
+        {
+            return false;
+        }
+
+        var signed = new byte[Encoding.UTF8.GetByteCount(timestamp) + payload.Length];
+        var written = Encoding.UTF8.GetBytes(timestamp, signed);
+        payload.CopyTo(signed.AsSpan(written));
+        try
+        {
+            return key.VerifyData(signed, Convert.FromBase64String(signature), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Replay guard: the timestamp header is within <paramref name="tolerance"/> of <paramref name="now"/>.</summary>
+    public static bool IsRecent(string? timestamp, DateTimeOffset now, TimeSpan tolerance) =>
+        long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+        && (now - DateTimeOffset.FromUnixTimeSeconds(Math.Min(seconds, DateTimeOffset.MaxValue.ToUnixTimeSeconds()))).Duration() <= tolerance;
+
+    public void Dispose() => key.Dispose();
+}
