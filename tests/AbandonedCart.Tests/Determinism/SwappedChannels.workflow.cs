@@ -1,5 +1,6 @@
 using AbandonedCart.Workflows;
 using Temporalio.Workflows;
+using ChannelNames = AbandonedCart.Workflows.Channels;
 
 namespace AbandonedCart.Tests.Determinism;
 
@@ -8,7 +9,7 @@ namespace AbandonedCart.Tests.Determinism;
 public sealed class PushThenEmailWorkflow
 {
     [WorkflowRun]
-    public Task RunAsync(string customerId) => ChainWorkflow.RunChainAsync(customerId, [Channels.MobilePush, Channels.Email]);
+    public Task RunAsync(string customerId) => ChainWorkflow.RunChainAsync(customerId, [ChannelNames.MobilePush, ChannelNames.Email]);
 }
 
 /// <summary>The same workflow with the channel order swapped: same activity types and ids, different inputs.</summary>
@@ -16,7 +17,7 @@ public sealed class PushThenEmailWorkflow
 public sealed class EmailThenPushWorkflow
 {
     [WorkflowRun]
-    public Task RunAsync(string customerId) => ChainWorkflow.RunChainAsync(customerId, [Channels.Email, Channels.MobilePush]);
+    public Task RunAsync(string customerId) => ChainWorkflow.RunChainAsync(customerId, [ChannelNames.Email, ChannelNames.MobilePush]);
 }
 
 internal static class ChainWorkflow

@@ -1,5 +1,6 @@
 using AbandonedCart.Worker.Simulation;
 using AbandonedCart.Workflows;
+using ChannelNames = AbandonedCart.Workflows.Channels;
 
 namespace AbandonedCart.Tests.Scenarios;
 
@@ -13,10 +14,10 @@ public class CartJourneyScenarioTests
     private static readonly DateTimeOffset T0 = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
 
     [Theory]
-    [InlineData(ScenarioRunners.Offline, Devices.Mobile, Channels.MobilePush)]
-    [InlineData(ScenarioRunners.Offline, Devices.Desktop, Channels.WebPush)]
-    [TestServerData(Devices.Mobile, Channels.MobilePush)]
-    [TestServerData(Devices.Desktop, Channels.WebPush)]
+    [InlineData(ScenarioRunners.Offline, Devices.Mobile, ChannelNames.MobilePush)]
+    [InlineData(ScenarioRunners.Offline, Devices.Desktop, ChannelNames.WebPush)]
+    [TestServerData(Devices.Mobile, ChannelNames.MobilePush)]
+    [TestServerData(Devices.Desktop, ChannelNames.WebPush)]
     public async Task Journey_ChainIgnored_SendsPushEmailSmsThenExhausted(string runner, string device, string push)
     {
         var result = await ScenarioRunners.Get(runner).RunAsync(Cart(device), golden: $"{device}-chain");
@@ -24,8 +25,8 @@ public class CartJourneyScenarioTests
         Assert.Equal(
             [
                 Send(T0.AddHours(1), push, 1),
-                Send(T0.AddHours(2), Channels.Email, 2),
-                Send(T0.AddHours(26), Channels.Sms, 3),
+                Send(T0.AddHours(2), ChannelNames.Email, 2),
+                Send(T0.AddHours(26), ChannelNames.Sms, 3),
                 End(T0.AddHours(50), Outcomes.Exhausted),
             ],
             result.Lines);
@@ -52,7 +53,7 @@ public class CartJourneyScenarioTests
 
         var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "purchase-after-first-send");
 
-        Assert.Equal([Send(T0.AddHours(1), Channels.MobilePush, 1), End(T0.AddMinutes(90), Outcomes.Purchased)], result.Lines);
+        Assert.Equal([Send(T0.AddHours(1), ChannelNames.MobilePush, 1), End(T0.AddMinutes(90), Outcomes.Purchased)], result.Lines);
     }
 
     [Theory]
@@ -66,7 +67,7 @@ public class CartJourneyScenarioTests
 
         // The latest update (mobile, 10:30) picks the chain and the time: mobile push at 11:30, not web push at 11:00.
         Assert.Equal(
-            [Send(T0.AddMinutes(90), Channels.MobilePush, 1), Send(T0.AddMinutes(150), Channels.Email, 2), End(T0.AddHours(3), Outcomes.Purchased)],
+            [Send(T0.AddMinutes(90), ChannelNames.MobilePush, 1), Send(T0.AddMinutes(150), ChannelNames.Email, 2), End(T0.AddHours(3), Outcomes.Purchased)],
             result.Lines);
     }
 
@@ -83,7 +84,7 @@ public class CartJourneyScenarioTests
         var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "ineligible-channel-skipped");
 
         Assert.Equal(
-            [Skip(T0.AddHours(1), Channels.MobilePush, Reasons.NoAddress), Send(T0.AddHours(1), Channels.Email, 2), End(T0.AddHours(5), Outcomes.Purchased)],
+            [Skip(T0.AddHours(1), ChannelNames.MobilePush, Reasons.NoAddress), Send(T0.AddHours(1), ChannelNames.Email, 2), End(T0.AddHours(5), Outcomes.Purchased)],
             result.Lines);
     }
 
@@ -92,11 +93,11 @@ public class CartJourneyScenarioTests
     [TestServerData]
     public async Task Journey_EngagementWithPush_StopsTheChain(string runner)
     {
-        var scenario = Cart(Devices.Mobile, Event(T0.AddMinutes(80), ScenarioEvent.Engaged) with { Channel = Channels.MobilePush, Action = "clicked" });
+        var scenario = Cart(Devices.Mobile, Event(T0.AddMinutes(80), ScenarioEvent.Engaged) with { Channel = ChannelNames.MobilePush, Action = "clicked" });
 
         var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "engagement-stops-chain");
 
-        Assert.Equal([Send(T0.AddHours(1), Channels.MobilePush, 1), End(T0.AddMinutes(80), Outcomes.Engaged)], result.Lines);
+        Assert.Equal([Send(T0.AddHours(1), ChannelNames.MobilePush, 1), End(T0.AddMinutes(80), Outcomes.Engaged)], result.Lines);
     }
 
     [Theory]
@@ -110,9 +111,9 @@ public class CartJourneyScenarioTests
 
         Assert.Equal(
             [
-                Send(T0.AddHours(1), Channels.MobilePush, 1),
-                Skip(T0.AddHours(2), Channels.Email, Reasons.NoConsent),
-                Send(T0.AddHours(2), Channels.Sms, 3),
+                Send(T0.AddHours(1), ChannelNames.MobilePush, 1),
+                Skip(T0.AddHours(2), ChannelNames.Email, Reasons.NoConsent),
+                Send(T0.AddHours(2), ChannelNames.Sms, 3),
                 End(T0.AddHours(26), Outcomes.Exhausted),
             ],
             result.Lines);
@@ -127,7 +128,7 @@ public class CartJourneyScenarioTests
         Assert.All(run.Activities, a => Assert.False(string.IsNullOrWhiteSpace(a.Summary), $"{a.Name} at {a.At:O} has no summary"));
         Assert.All(run.Timers, t => Assert.False(string.IsNullOrWhiteSpace(t.Summary), $"timer {t.Seq} at {t.At:O} has no summary"));
         Assert.Equal(AbandonedCartWorkflow.Stages.Completed, run.SearchAttributes.Get(SearchAttributes.JourneyStage));
-        Assert.Equal(Channels.Sms, run.SearchAttributes.Get(SearchAttributes.LastChannel));
+        Assert.Equal(ChannelNames.Sms, run.SearchAttributes.Get(SearchAttributes.LastChannel));
         Assert.Equal(Outcomes.Exhausted, run.Query<AbandonedCartWorkflow.JourneyStatus>("Status").Outcome);
     }
 
