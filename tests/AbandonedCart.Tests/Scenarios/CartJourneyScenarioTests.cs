@@ -151,22 +151,22 @@ public class CartJourneyScenarioTests
         Events = [CartUpdate(T0, device), .. later],
     };
 
-    private static ScenarioEvent CartUpdate(DateTimeOffset at, string device) => Event(at, ScenarioEvent.CartUpdated) with
+    internal static ScenarioEvent CartUpdate(DateTimeOffset at, string device) => Event(at, ScenarioEvent.CartUpdated) with
     {
         Device = device,
         Items = [new CartItem { Sku = "A1", Name = "Lipstick", Price = 19.9m }],
     };
 
-    private static ScenarioEvent Purchase(DateTimeOffset at) => Event(at, ScenarioEvent.Purchased) with { OrderId = "o-1", Revenue = 19.9m };
+    internal static ScenarioEvent Purchase(DateTimeOffset at) => Event(at, ScenarioEvent.Purchased) with { OrderId = "o-1", Revenue = 19.9m };
 
-    private static ScenarioEvent Event(DateTimeOffset at, string type) => new() { At = at, Type = type };
+    internal static ScenarioEvent Event(DateTimeOffset at, string type) => new() { At = at, Type = type };
 
-    private static string Send(DateTimeOffset at, string channel, int step) =>
+    internal static string Send(DateTimeOffset at, string channel, int step) =>
         $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"send","channel":"{{channel}}","step":{{step}}}""";
 
-    private static string Skip(DateTimeOffset at, string channel, string reason) =>
+    internal static string Skip(DateTimeOffset at, string channel, string reason) =>
         $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"skip","channel":"{{channel}}","reason":"{{reason}}"}""";
 
-    private static string End(DateTimeOffset at, string outcome) =>
+    internal static string End(DateTimeOffset at, string outcome) =>
         $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"end","outcome":"{{outcome}}"}""";
 }
