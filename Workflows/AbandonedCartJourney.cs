@@ -24,7 +24,13 @@ public sealed record AbandonedCartJourney
     public TimeSpan PushWindow { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>How long an email has to be opened or clicked before the next channel gets the turn.</summary>
-    public TimeSpan EmailWindow { get; init; } = TimeSpan.FromDays(1);
+    public TimeSpan EmailWindow { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// The email window of the first release (1 day). Carts whose email was sent before the change to 12 hours keep it:
+    /// the workflow guards the change with patch <c>email-window-12h</c>.
+    /// </summary>
+    public TimeSpan EmailWindowV1 { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>How long other channels (SMS, LINE) have to be engaged with; SMS is last, so this bounds the run.</summary>
     public TimeSpan OtherWindow { get; init; } = TimeSpan.FromDays(1);

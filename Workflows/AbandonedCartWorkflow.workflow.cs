@@ -488,7 +488,16 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
-    private TimeSpan WindowFor(string channel) => journey.WindowFor(channel);
+    private TimeSpan WindowFor(string channel)
+    {
+        // Released carts waited a day for an email open; histories recorded before the change replay with the day.
+        if (channel == Channels.Email && !Workflow.Patched(Patches.EmailWindow12Hours))
+        {
+            return journey.EmailWindowV1;
+        }
+
+        return journey.WindowFor(channel);
+    }
 
     private static ActivityOptions WithSummary(ActivityOptions template, string summary)
     {
@@ -626,6 +635,16 @@ public sealed class AbandonedCartWorkflow
             AudiencesAddedAt = AudiencesRemoved ? null : AudiencesAddedAt,
             AudienceKey = AudiencesRemoved ? null : AudienceKey,
         };
+    }
+
+    /// <summary>
+    /// Changes to the decisions of a released journey, each guarded with <c>Workflow.Patched</c> so carts in flight
+    /// keep the path they started on. Remove a patch (DeprecatePatch, then delete) only when no run can replay it.
+    /// </summary>
+    public static class Patches
+    {
+        /// <summary>Email window shortened from 1 day to 12 hours.</summary>
+        public const string EmailWindow12Hours = "email-window-12h";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>

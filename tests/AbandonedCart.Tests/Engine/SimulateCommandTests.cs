@@ -47,7 +47,7 @@ public class SimulateCommandTests
             {"at":"2026-03-02T11:00:00Z","kind":"send","channel":"mobile_push","step":1}
             {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-02T12:00:00Z","summary":"waiting 1 h for an open or click on the mobile push"}
             {"at":"2026-03-02T12:00:00Z","kind":"send","channel":"email","step":2}
-            {"at":"2026-03-02T12:00:00Z","kind":"wait","until":"2026-03-03T12:00:00Z","summary":"waiting 1 d for an open or click on the email"}
+            {"at":"2026-03-02T12:00:00Z","kind":"wait","until":"2026-03-03T00:00:00Z","summary":"waiting 12 h for an open or click on the email"}
             {"at":"2026-03-02T15:00:00Z","kind":"audience_remove","audiences":["google","meta"]}
             {"at":"2026-03-02T15:00:00Z","kind":"end","outcome":"engaged"}
 

@@ -262,7 +262,8 @@ public class CartJourneyRuleTests
             [
                 Send(T0.AddHours(1), ChannelNames.MobilePush, 1),
                 Send(T0.AddHours(2), ChannelNames.Email, 2),
-                Send(T0.AddHours(26), ChannelNames.Sms, 3),
+                Defer(T0.AddHours(14), ChannelNames.Sms, Reasons.QuietHours, T0.AddHours(22)),
+                Send(T0.AddHours(22), ChannelNames.Sms, 3),
                 End(T0.AddHours(30), Outcomes.Purchased),
             ],
             result.Lines);

@@ -26,8 +26,11 @@ public class CartJourneyScenarioTests
             [
                 Send(T0.AddHours(1), push, 1),
                 Send(T0.AddHours(2), ChannelNames.Email, 2),
-                Send(T0.AddHours(26), ChannelNames.Sms, 3),
-                End(T0.AddHours(50), Outcomes.Exhausted),
+
+                // The email window (12 h) ends at 01:00 Prague: the SMS waits for 09:00 local.
+                Defer(T0.AddHours(14), ChannelNames.Sms, Reasons.QuietHours, T0.AddHours(22)),
+                Send(T0.AddHours(22), ChannelNames.Sms, 3),
+                End(T0.AddHours(46), Outcomes.Exhausted),
             ],
             result.Lines);
     }
@@ -166,6 +169,9 @@ public class CartJourneyScenarioTests
 
     internal static string Skip(DateTimeOffset at, string channel, string reason) =>
         $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"skip","channel":"{{channel}}","reason":"{{reason}}"}""";
+
+    internal static string Defer(DateTimeOffset at, string channel, string reason, DateTimeOffset until) =>
+        $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"defer","channel":"{{channel}}","reason":"{{reason}}","until":"{{TimelineEntry.Format(until)}}"}""";
 
     internal static string End(DateTimeOffset at, string outcome) =>
         $$"""{"at":"{{TimelineEntry.Format(at)}}","kind":"end","outcome":"{{outcome}}"}""";
