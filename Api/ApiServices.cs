@@ -28,6 +28,7 @@ public static class ApiServices
         builder.Services.AddSingleton<EventInbox>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
+        builder.AddTracking();
         return builder;
     }
 }

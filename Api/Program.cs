@@ -9,5 +9,6 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapEvents();
 app.MapOutbox();
+app.MapTracking().MapProviderWebhooks();
 app.MapHealthChecks("/health/live");
 app.Run();

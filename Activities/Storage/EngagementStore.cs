@@ -6,6 +6,14 @@ namespace AbandonedCart.Activities.Storage;
 /// <summary>Opens, clicks, deliveries and bounces, from tracking links and provider webhooks.</summary>
 public sealed class EngagementStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>True when a provider event with this id is already stored (webhooks are delivered at least once).</summary>
+    public async Task<bool> ExistsAsync(string providerEventId, CancellationToken cancellationToken = default)
+    {
+        const string sql = "SELECT EXISTS (SELECT 1 FROM engagements WHERE provider_event_id = @providerEventId)";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { providerEventId }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>
     /// Stores one engagement. A provider event id already stored (a webhook delivered twice) stores nothing and
     /// returns false, so the caller signals the journey once per event.
