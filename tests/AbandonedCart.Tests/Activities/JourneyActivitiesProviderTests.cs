@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Tracking;
 using AbandonedCart.Tests.Channels;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Workflows;
@@ -53,6 +54,43 @@ public sealed class JourneyActivitiesProviderTests(PostgresDatabase db) : IClass
         var profile = await host.Customers.FindAsync(customer);
 
         Assert.Equal((false, "ana@example.com"), (profile!.EmailValid, profile.Email));
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_TrackingConfigured_EmailCarriesSignedClickToCartAndOpenPixel()
+    {
+        var email = new CapturingSender(ChannelNames.Email);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Tracking:SigningSecret"] = new string('s', 32), ["Tracking:BaseUrl"] = "https://cart.example.com/", ["Tracking:CartUrl"] = "https://shop.example.com/cart",
+        };
+        using var host = new ActivitiesHost(db.ConnectionString, settings, email);
+        var customer = await host.CustomerAsync(Consents.Email);
+        var request = Send(customer, ChannelNames.Email);
+
+        var result = await RunAsync(() => host.Activities.SendMessageAsync(request));
+
+        var sent = Assert.Single(email.Messages);
+        var tokens = new TrackingTokens(Options.Create(new TrackingOptions { SigningSecret = new string('s', 32), BaseUrl = "https://cart.example.com" }));
+        Assert.StartsWith("https://cart.example.com/t/c/", sent.ClickUrl, StringComparison.Ordinal);
+        Assert.StartsWith("https://cart.example.com/t/o/", sent.OpenPixelUrl, StringComparison.Ordinal);
+        var click = tokens.Verify(sent.ClickUrl!.Split('/')[^1], TrackingToken.Click);
+        var open = tokens.Verify(sent.OpenPixelUrl!.Split('/')[^1], TrackingToken.Open);
+        Assert.Equal((result.MessageId!.Value, request.IdempotencyKey, customer, ChannelNames.Email, "https://shop.example.com/cart"), (click!.MessageId, click.IdempotencyKey, click.CustomerId, click.Channel, click.Target));
+        Assert.Equal((result.MessageId.Value, (string?)null), (open!.MessageId, open.Target));
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_TrackingNotConfigured_SendsWithoutTrackingLinks()
+    {
+        var email = new CapturingSender(ChannelNames.Email);
+        using var host = new ActivitiesHost(db.ConnectionString, email);
+        var request = Send(await host.CustomerAsync(Consents.Email), ChannelNames.Email);
+
+        await RunAsync(() => host.Activities.SendMessageAsync(request));
+
+        var sent = Assert.Single(email.Messages);
+        Assert.Equal((null, null), (sent.ClickUrl, sent.OpenPixelUrl));
     }
 
     [Fact]
@@ -156,6 +194,22 @@ public sealed class JourneyActivitiesProviderTests(PostgresDatabase db) : IClass
         {
             var receipt = await inner.SendAsync(message, cancellationToken);
             return Interlocked.Decrement(ref remaining) >= 0 ? throw new InvalidOperationException("crashed after the provider answered") : receipt;
+        }
+    }
+
+    /// <summary>A provider that accepts everything and keeps what it was handed.</summary>
+    private sealed class CapturingSender(string channel) : IChannelSender
+    {
+        public string Channel => channel;
+
+        public string Provider => "capturing";
+
+        public ConcurrentQueue<OutboundMessage> Messages { get; } = new();
+
+        public Task<ProviderReceipt> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+        {
+            Messages.Enqueue(message);
+            return Task.FromResult(new ProviderReceipt(Provider, $"captured-{Messages.Count}"));
         }
     }
 
