@@ -23,6 +23,7 @@ public static class TrackingEndpoints
         builder.Services.AddSingleton<WebhookVerifiers>();
         builder.Services.AddSingleton<Engagements>();
         builder.Services.AddSingleton<SendGridEvents>();
+        builder.Services.AddSingleton<TwilioCallbacks>();
         return builder;
     }
 
