@@ -1,5 +1,6 @@
 using AbandonedCart.Activities;
 using AbandonedCart.Api.Events;
+using AbandonedCart.Api.Reports;
 using AbandonedCart.Api.Signals;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public static class ApiServices
             });
         builder.Services.TryAddSingleton<IJourneySignals, TemporalJourneySignals>();
         builder.Services.AddSingleton<EventInbox>();
+        builder.Services.AddReportServices();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
         builder.AddTracking();

@@ -1,5 +1,6 @@
 using AbandonedCart.Api;
 using AbandonedCart.Api.Endpoints;
+using AbandonedCart.Api.Reports;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApiServices();
@@ -9,6 +10,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapEvents();
 app.MapOutbox();
+app.MapReports();
+app.MapDashboard();
 app.MapTracking().MapProviderWebhooks();
 app.MapHealthChecks("/health/live");
 app.Run();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using AbandonedCart.Worker;
+using AbandonedCart.Worker.Commands;
 using AbandonedCart.Worker.Simulation;
 
 // Commands run instead of the worker host; each gets the arguments after its name.
@@ -7,7 +8,8 @@ switch (args.FirstOrDefault())
 {
     case "simulate":
         return await SimulateCommand.RunAsync(args[1..]);
-    //// case "seed-demo": return await SeedDemoCommand.RunAsync(args[1..]);
+    case "seed-demo":
+        return await SeedDemoCommand.RunAsync(args[1..]);
 }
 
 var builder = Host.CreateApplicationBuilder(args);

@@ -18,7 +18,7 @@ using Microsoft.Extensions.Logging;
 
 // Sends/s per channel through the real senders (registered by AddChannelProviders) against a loopback provider peer,
 // next to a raw HttpClient loop posting a body of the same size to the same peer path with the same concurrency.
-// Usage: dotnet run -c Release --project tests/Benchmarks [seconds per run] [concurrency] [peer latency ms] [channel filter]
+// Usage: dotnet run -c Release --project tests/ChannelBenchmark [seconds per run] [concurrency] [peer latency ms] [channel filter]
 // With no latency both loops are CPU-bound on the same cores as the peer; a latency like a real provider's shows
 // whether the sender keeps up when the network, not the CPU, is the limit.
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
