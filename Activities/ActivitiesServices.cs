@@ -1,6 +1,7 @@
 using AbandonedCart.Activities;
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
+using AbandonedCart.Activities.Tracking;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public static class ActivitiesServices
         services.TryAddSingleton<PurchaseStore>();
         services.TryAddSingleton<AudienceStore>();
         services.TryAddSingleton<OutboxStore>();
+        services.TryAddSingleton<EngagementStore>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<SchemaMigration>();
         return builder;
@@ -59,6 +61,22 @@ public static class ActivitiesServices
         builder.Services.TryAddSingleton<ChannelSenders>();
         builder.Services.TryAddSingleton<AudienceSenders>();
         builder.Services.TryAddScoped<JourneyActivities>();
+        builder.AddTrackingTokens();
+        return builder;
+    }
+
+    /// <summary>
+    /// Section <c>Tracking</c> (SigningSecret, BaseUrl, CartUrl), validated on start when set. The Worker signs the
+    /// links it sends with it; the Api verifies them, so both must share the secret.
+    /// </summary>
+    public static IHostApplicationBuilder AddTrackingTokens(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<TrackingOptions>()
+            .BindConfiguration(TrackingOptions.Section)
+            .Validate(o => !o.Problems().Any(), "Tracking: SigningSecret (32+ characters) and an absolute BaseUrl are both required once either is set.")
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<TrackingTokens>();
         return builder;
     }
 }

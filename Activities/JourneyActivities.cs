@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
+using AbandonedCart.Activities.Tracking;
 using AbandonedCart.Workflows;
 using Microsoft.Extensions.Logging;
 using Temporalio.Activities;
@@ -21,6 +22,7 @@ public sealed class JourneyActivities(
     AudienceStore audiences,
     ChannelSenders channelSenders,
     AudienceSenders audienceSenders,
+    TrackingTokens tracking,
     ILogger<JourneyActivities> logger,
     TimeProvider time) : IJourneyActivities
 {
@@ -103,31 +105,36 @@ public sealed class JourneyActivities(
         }
 
         var sender = channelSenders.For(request.Channel);
+        var outbound = WithTracking(new OutboundMessage
+        {
+            MessageId = id,
+            IdempotencyKey = request.IdempotencyKey,
+            Channel = request.Channel,
+            Journey = request.Journey,
+            Step = request.Step,
+            Customer = customer!,
+            Items = request.Items,
+            CartValue = request.CartValue,
+            Currency = request.Currency,
+        });
         ProviderReceipt receipt;
         try
         {
-            receipt = await sender.SendAsync(
-                new OutboundMessage
-                {
-                    MessageId = id,
-                    IdempotencyKey = request.IdempotencyKey,
-                    Channel = request.Channel,
-                    Journey = request.Journey,
-                    Step = request.Step,
-                    Customer = customer!,
-                    Items = request.Items,
-                    CartValue = request.CartValue,
-                    Currency = request.Currency,
-                },
-                cancellationToken);
+            receipt = await sender.SendAsync(outbound, cancellationToken);
         }
         catch (Exception e)
         {
-            // Release the key for the next attempt; the exception type is logged, its message may hold an address.
-            await messages.MarkFailedAsync(id, e.GetType().Name, CancellationToken.None);
+            // Release the key for the next attempt; the failure type is logged and stored, its message may hold an address.
+            var errorType = (e as ApplicationFailureException)?.ErrorType;
+            await messages.MarkFailedAsync(id, errorType ?? e.GetType().Name, CancellationToken.None);
             logger.LogWarning(
                 "Send {Channel} through {Provider} failed for customer {CustomerId} (key {IdempotencyKey}): {ErrorType}",
-                request.Channel, sender.Provider, request.CustomerId, request.IdempotencyKey, e.GetType().Name);
+                request.Channel, sender.Provider, request.CustomerId, request.IdempotencyKey, errorType ?? e.GetType().Name);
+            if (ProviderErrors.MarksPropertyInvalid(errorType))
+            {
+                throw await InvalidatePropertyAsync(request, (ApplicationFailureException)e);
+            }
+
             throw;
         }
 
@@ -231,6 +238,50 @@ public sealed class JourneyActivities(
         }
 
         return new AudienceResult { Audiences = [.. memberships.Select(m => m.Audience)] };
+    }
+
+    /// <summary>
+    /// The provider refused the address or token: mark it so eligibility skips this channel from now on, and fail
+    /// without retry so the journey gives the turn to its next channel.
+    /// </summary>
+    private async Task<ApplicationFailureException> InvalidatePropertyAsync(SendRequest request, ApplicationFailureException failure)
+    {
+        var property = failure.Details.Count > 0 ? failure.Details.ElementAt<string>(0) : null;
+        if (property is not null)
+        {
+            await customers.MarkPropertyInvalidAsync(request.CustomerId, property, CancellationToken.None);
+            logger.LogInformation(
+                "Marked {Property} of customer {CustomerId} unusable after {ErrorType} on {Channel}",
+                property, request.CustomerId, failure.ErrorType, request.Channel);
+        }
+
+        return failure.NonRetryable
+            ? failure
+            : new ApplicationFailureException(failure.Message, failure, failure.ErrorType, nonRetryable: true, details: property is null ? null : [property]);
+    }
+
+    /// <summary>Signed links to the cart (every channel) and, for email, the open pixel; none while tracking is not configured.</summary>
+    private OutboundMessage WithTracking(OutboundMessage message)
+    {
+        if (!tracking.Enabled)
+        {
+            return message;
+        }
+
+        var token = new TrackingToken
+        {
+            Kind = TrackingToken.Click,
+            MessageId = message.MessageId,
+            IdempotencyKey = message.IdempotencyKey,
+            CustomerId = message.Customer.Id,
+            Channel = message.Channel,
+            Target = tracking.CartUrl ?? message.Items.Select(i => i.Url).FirstOrDefault(TrackingOptions.IsHttpUrl),
+        };
+        return message with
+        {
+            ClickUrl = token.Target is null ? null : tracking.Url(token),
+            OpenPixelUrl = message.Channel == Workflows.Channels.Email ? tracking.Url(token with { Kind = TrackingToken.Open, Target = null }) : null,
+        };
     }
 
     private static IChannelRule RuleFor(string channel)

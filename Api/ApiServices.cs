@@ -30,6 +30,7 @@ public static class ApiServices
         builder.Services.AddReportServices();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();
+        builder.AddTracking();
         return builder;
     }
 }

@@ -12,5 +12,6 @@ app.MapEvents();
 app.MapOutbox();
 app.MapReports();
 app.MapDashboard();
+app.MapTracking().MapProviderWebhooks();
 app.MapHealthChecks("/health/live");
 app.Run();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using AbandonedCart.Activities;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Workflows;
 using Microsoft.Extensions.Options;
 using Temporalio.Extensions.Hosting;
@@ -17,6 +18,7 @@ public static class WorkerServices
 
         // Registered before the worker: hosted services start in order, so migrations finish before any activity runs.
         builder.AddJourneyActivities();
+        builder.Services.AddChannelProviders(builder.Configuration);
         builder.AddTemporalOptions();
 
         // The worker is registered under its task queue name, so that one value is read here; the rest is bound options.

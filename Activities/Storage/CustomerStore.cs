@@ -97,6 +97,41 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Marks the property a provider refused as unusable, so eligibility skips the channel from now on: an address is
+    /// flagged invalid (kept for the audit), a dead push token, subscription or LINE user id is removed.
+    /// <paramref name="property"/> is the first detail of an <c>InvalidAddress</c>/<c>TokenInvalid</c> failure.
+    /// </summary>
+    public async Task MarkPropertyInvalidAsync(string customerId, string property, CancellationToken cancellationToken = default)
+    {
+        var set = property switch
+        {
+            "email" => "email_valid = false",
+            "phone" => "phone_valid = false",
+            "fcm_token" => "fcm_token = NULL",
+            "apns_token" => "apns_token = NULL",
+            "huawei_token" => "huawei_token = NULL",
+            "line_user_id" => "line_user_id = NULL",
+            "web_push" => "web_push_endpoint = NULL, web_push_p256dh = NULL, web_push_auth = NULL",
+            _ => throw new ArgumentException($"Unknown customer property '{property}'.", nameof(property)),
+        };
+        var sql = $"UPDATE customers SET {set}, updated_at = now() WHERE id = @customerId";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The customer with this email (case-insensitive) or E.164 phone; null when none. Webhooks that carry only an address use it.</summary>
+    public async Task<string?> FindIdByAddressAsync(string? email, string? phone, CancellationToken cancellationToken = default)
+    {
+        const string sql = """
+            SELECT id FROM customers
+            WHERE (@email IS NOT NULL AND lower(email) = lower(@email)) OR (@phone IS NOT NULL AND phone = @phone)
+            ORDER BY updated_at DESC LIMIT 1
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(sql, new { email, phone }, cancellationToken: cancellationToken));
+    }
+
     private sealed record CustomerRow
     {
         public required string Id { get; init; }

@@ -22,6 +22,19 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
             new CommandDefinition(sql, new { idempotencyKey }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>The row with this id, or the one a provider knows by <paramref name="providerMessageId"/>; null when none.</summary>
+    public async Task<MessageRow?> FindAsync(long? id, string? provider = null, string? providerMessageId = null, CancellationToken cancellationToken = default)
+    {
+        const string sql = $"""
+            SELECT {RowColumns} FROM messages
+            WHERE id = @id OR (@providerMessageId IS NOT NULL AND provider = @provider AND provider_message_id = @providerMessageId)
+            ORDER BY id LIMIT 1
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<MessageRow>(
+            new CommandDefinition(sql, new { id, provider, providerMessageId }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>
     /// Claims the right to send under this key: inserts a <c>pending</c> row, or takes over a row whose earlier
     /// attempt failed, was deferred, or was abandoned (pending for longer than <paramref name="lease"/>, e.g. a crashed worker).

@@ -11,6 +11,9 @@ public interface IJourneySignals
 
     /// <summary>Signals the customer's running journey; false when none runs (nothing to end).</summary>
     Task<bool> SignalAsync(PurchaseSignal signal, CancellationToken cancellationToken);
+
+    /// <summary>Tells the customer's running journey about an open, click or delivery; false when none runs.</summary>
+    Task<bool> EngagedAsync(EngagementSignal signal, CancellationToken cancellationToken);
 }
 
 /// <summary>A cart update for the customer's abandoned-cart journey, with what the run is started with.</summary>
@@ -49,4 +52,15 @@ public sealed record PurchaseSignal
 
     public static PurchaseSignal For(string customerId, PurchaseCompleted purchase) =>
         new() { WorkflowId = AbandonedCartWorkflow.IdFor(customerId), Purchase = purchase };
+}
+
+/// <summary>An open, click or delivery for the customer's running journey.</summary>
+public sealed record EngagementSignal
+{
+    public required string WorkflowId { get; init; }
+
+    public required Engagement Engagement { get; init; }
+
+    public static EngagementSignal For(string customerId, Engagement engagement) =>
+        new() { WorkflowId = AbandonedCartWorkflow.IdFor(customerId), Engagement = engagement };
 }

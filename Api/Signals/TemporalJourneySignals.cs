@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using AbandonedCart.Workflows;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
@@ -29,19 +30,32 @@ public sealed class TemporalJourneySignals(ITemporalClient client) : IJourneySig
         await client.StartWorkflowAsync((AbandonedCartWorkflow wf) => wf.RunAsync(signal.Input), options);
     }
 
-    public async Task<bool> SignalAsync(PurchaseSignal signal, CancellationToken cancellationToken)
+    public Task<bool> SignalAsync(PurchaseSignal signal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signal);
         var purchase = signal.Purchase;
+        return SignalRunningAsync(signal.WorkflowId, wf => wf.PurchaseCompletedAsync(purchase), cancellationToken);
+    }
+
+    public Task<bool> EngagedAsync(EngagementSignal signal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        var engagement = signal.Engagement;
+        return SignalRunningAsync(signal.WorkflowId, wf => wf.EngagedAsync(engagement), cancellationToken);
+    }
+
+    private async Task<bool> SignalRunningAsync(
+        string workflowId, Expression<Func<AbandonedCartWorkflow, Task>> signal, CancellationToken cancellationToken)
+    {
         try
         {
-            await client.GetWorkflowHandle<AbandonedCartWorkflow>(signal.WorkflowId)
-                .SignalAsync(wf => wf.PurchaseCompletedAsync(purchase), new() { Rpc = new() { CancellationToken = cancellationToken } });
+            await client.GetWorkflowHandle<AbandonedCartWorkflow>(workflowId)
+                .SignalAsync(signal, new() { Rpc = new() { CancellationToken = cancellationToken } });
             return true;
         }
         catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
         {
-            // No journey runs (never started, or already ended): the purchase is stored, nothing to end.
+            // No journey runs (never started, or already ended): what happened is stored, there is nothing to tell.
             return false;
         }
     }

@@ -20,9 +20,15 @@ internal sealed class ActivitiesHost : IDisposable
     private readonly IServiceScope scope;
 
     public ActivitiesHost(string connectionString, params IChannelSender[] providers)
+        : this(connectionString, new Dictionary<string, string?>(), providers)
+    {
+    }
+
+    /// <summary>With more configuration, e.g. the <c>Tracking</c> section.</summary>
+    public ActivitiesHost(string connectionString, IReadOnlyDictionary<string, string?> settings, params IChannelSender[] providers)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["ConnectionStrings:Postgres"] = connectionString });
         builder.Services.AddSingleton<TimeProvider>(Clock);
         foreach (var provider in providers)
         {

@@ -32,6 +32,8 @@ internal sealed class RecordingSignals : IJourneySignals
 
     public ConcurrentDictionary<string, bool> Unreachable { get; } = new();
 
+    public ConcurrentQueue<EngagementSignal> Engagements { get; } = new();
+
     public Task SignalWithStartAsync(CartSignal signal, CancellationToken cancellationToken)
     {
         ThrowIfUnreachable(signal.Input.CustomerId);
@@ -43,6 +45,12 @@ internal sealed class RecordingSignals : IJourneySignals
     {
         Purchases.Enqueue(signal);
         return Task.FromResult(Carts.Any(c => c.WorkflowId == signal.WorkflowId));
+    }
+
+    public Task<bool> EngagedAsync(EngagementSignal signal, CancellationToken cancellationToken)
+    {
+        Engagements.Enqueue(signal);
+        return Task.FromResult(true);
     }
 
     private void ThrowIfUnreachable(string customerId)

@@ -1,4 +1,5 @@
 using AbandonedCart.Activities;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Worker;
 using AbandonedCart.Workflows;
@@ -9,6 +10,8 @@ using Microsoft.Extensions.Options;
 using Temporalio.Extensions.Hosting;
 
 namespace AbandonedCart.Tests.Hosting;
+
+using ChannelNames = AbandonedCart.Workflows.Channels;
 
 public sealed class WorkerServicesTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>
 {
@@ -51,6 +54,38 @@ public sealed class WorkerServicesTests(PostgresDatabase db) : IClassFixture<Pos
         var options = host.Services.GetRequiredService<IOptions<TemporalOptions>>().Value;
 
         Assert.Equal(("localhost:7233", "default", AbandonedCartWorkflow.TaskQueue), (options.Address, options.Namespace, options.TaskQueue));
+    }
+
+    [Fact]
+    public void AddWorkerServices_LineConfigured_LineSendsThroughLineOtherChannelsThroughOutbox()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["Providers:Line:ChannelAccessToken"] = "line-token" });
+
+        var senders = host.Services.GetRequiredService<ChannelSenders>();
+
+        Assert.IsType<LinePushSender>(senders.For(ChannelNames.Line));
+        Assert.IsType<OutboxSender>(senders.For(ChannelNames.Email));
+    }
+
+    [Fact]
+    public void AddWorkerServices_NoProviderConfigured_LineSendsThroughOutbox()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString });
+
+        Assert.IsType<OutboxSender>(host.Services.GetRequiredService<ChannelSenders>().For(ChannelNames.Line));
+    }
+
+    [Fact]
+    public async Task StartAsync_TrackingSecretTooShort_FailsNamingTheKey()
+    {
+        using var host = Build(new()
+        {
+            ["ConnectionStrings:Postgres"] = db.ConnectionString, ["Tracking:SigningSecret"] = "short", ["Tracking:BaseUrl"] = "https://cart.example",
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Tracking: SigningSecret", error.Message, StringComparison.Ordinal);
     }
 
     private static IHost Build(Dictionary<string, string?> settings)

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using AbandonedCart.Activities.Channels;
+using AbandonedCart.Api.Webhooks;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+// In the framework's namespace (as ActivitiesServices is), so Program.cs maps it without a using.
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// Provider callbacks: SendGrid's signed Event Webhook, Twilio's status callback and inbound SMS. A request whose
+/// signature does not verify is answered 401 before anything is read into the database.
+/// </summary>
+public static class ProviderWebhookEndpoints
+{
+    /// <summary>SendGrid signs with the current time; older requests are replays.</summary>
+    public static readonly TimeSpan SendGridTolerance = TimeSpan.FromMinutes(10);
+
+    private const string EmptyTwiml = """<?xml version="1.0" encoding="UTF-8"?><Response></Response>""";
+
+    public static IEndpointRouteBuilder MapProviderWebhooks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/sendgrid/events", SendGridEventsAsync).ExcludeFromDescription();
+        app.MapPost("/webhooks/twilio/status", TwilioStatusAsync).ExcludeFromDescription();
+        app.MapPost("/webhooks/twilio/inbound", TwilioInboundAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    public static async Task<Results<Ok, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> SendGridEventsAsync(
+        HttpRequest request, WebhookVerifiers verifiers, SendGridEvents events, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(verifiers);
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(time);
+        if (verifiers.SendGrid is not { } verifier)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // The signature covers the exact bytes, so the body is read raw before any parsing.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        var timestamp = request.Headers[SendGridEventWebhookVerifier.TimestampHeader].ToString();
+        if (!SendGridEventWebhookVerifier.IsRecent(timestamp, time.GetUtcNow(), SendGridTolerance)
+            || !verifier.Verify(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), request.Headers[SendGridEventWebhookVerifier.SignatureHeader], timestamp))
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        List<JsonElement> batch;
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            batch = document.RootElement.ValueKind == JsonValueKind.Array
+                ? [.. document.RootElement.EnumerateArray().Select(e => e.Clone())]
+                : throw new JsonException("not an array");
+        }
+        catch (JsonException)
+        {
+            return TypedResults.Problem("The Event Webhook body must be a JSON array of events.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        foreach (var item in batch)
+        {
+            await events.ApplyAsync(item, cancellationToken);
+        }
+
+        return TypedResults.Ok();
+    }
+
+    public static Task<Results<Ok, UnauthorizedHttpResult, NotFound>> TwilioStatusAsync(
+        HttpRequest request, WebhookVerifiers verifiers, TwilioCallbacks twilio, CancellationToken cancellationToken) =>
+        VerifiedTwilioAsync(request, verifiers, async form =>
+        {
+            await twilio.StatusAsync(form, cancellationToken);
+            return TypedResults.Ok();
+        }, cancellationToken);
+
+    public static Task<Results<ContentHttpResult, UnauthorizedHttpResult, NotFound>> TwilioInboundAsync(
+        HttpRequest request, WebhookVerifiers verifiers, TwilioCallbacks twilio, CancellationToken cancellationToken) =>
+        VerifiedTwilioAsync(request, verifiers, async form =>
+        {
+            await twilio.InboundAsync(form, cancellationToken);
+
+            // An empty TwiML answer: no auto-reply beyond the one Twilio's opt-out handling sends.
+            return TypedResults.Content(EmptyTwiml, "text/xml");
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="handle"/> on the form when <c>X-Twilio-Signature</c> signs it for our public URL of this endpoint.</summary>
+    private static async Task<Results<T, UnauthorizedHttpResult, NotFound>> VerifiedTwilioAsync<T>(
+        HttpRequest request, WebhookVerifiers verifiers, Func<Dictionary<string, string>, Task<T>> handle, CancellationToken cancellationToken)
+        where T : IResult
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(verifiers);
+        if (verifiers.Twilio is not { } verifier)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        // Twilio signs the URL it called, which is the public one, not what a proxy forwards to us.
+        var url = $"{verifiers.PublicBaseUrl}{request.Path}{request.QueryString}";
+        var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
+        return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
+    }
+}

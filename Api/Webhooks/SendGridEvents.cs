@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Storage;
+using AbandonedCart.Api.Tracking;
+using AbandonedCart.Workflows;
+
+namespace AbandonedCart.Api.Webhooks;
+
+/// <summary>Applies one SendGrid Event Webhook event: engagement row, journey signal, address validity and consent.</summary>
+public sealed class SendGridEvents(EngagementStore store, MessageStore messages, CustomerStore customers, Engagements engagements, TimeProvider time)
+{
+    private const string Source = "sendgrid";
+
+    public async Task ApplyAsync(JsonElement item, CancellationToken cancellationToken)
+    {
+        var eventId = Text(item, "sg_event_id");
+        var kind = Text(item, "event") switch
+        {
+            "delivered" => Engagements.Delivered,
+            "open" => Engagements.Opened,
+            "click" => Engagements.Clicked,
+            "bounce" => Engagements.Bounced,
+            "dropped" => Engagements.Undelivered,
+            "unsubscribe" or "group_unsubscribe" or "spamreport" => Engagements.Unsubscribed,
+            _ => null,
+        };
+        if (eventId is null || kind is null || await store.ExistsAsync($"{Source}:{eventId}", cancellationToken))
+        {
+            return;
+        }
+
+        // custom_args come back as top-level fields: our message id finds the row and with it the customer.
+        var message = long.TryParse(Text(item, "message_id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? await messages.FindAsync(id, cancellationToken: cancellationToken)
+            : null;
+        var customerId = message?.CustomerId ?? await customers.FindIdByAddressAsync(Text(item, "email"), null, cancellationToken);
+        if (customerId is null)
+        {
+            return;
+        }
+
+        var occurredAt = item.TryGetProperty("timestamp", out var ts) && ts.TryGetInt64(out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : time.GetUtcNow();
+
+        // Side effects first, each idempotent, and the row (the dedupe mark) last: a batch that fails half way is
+        // redelivered by SendGrid and finishes what the first delivery did not.
+        if (kind == Engagements.Bounced && Text(item, "type") is null or "bounce")
+        {
+            await customers.MarkPropertyInvalidAsync(customerId, "email", cancellationToken);
+        }
+        else if (kind == Engagements.Unsubscribed)
+        {
+            await customers.SetConsentAsync(customerId, Consents.Email, granted: false, occurredAt, Source, cancellationToken);
+        }
+
+        await engagements.SignalAsync(customerId, Workflows.Channels.Email, kind, message?.IdempotencyKey ?? Text(item, "idempotency_key"), occurredAt, cancellationToken);
+        await store.RecordAsync(
+            new EngagementRecord { MessageId = message?.Id, CustomerId = customerId, Kind = kind, OccurredAt = occurredAt, ProviderEventId = $"{Source}:{eventId}", Source = Source },
+            cancellationToken);
+    }
+
+    private static string? Text(JsonElement item, string name) =>
+        item.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.String or JsonValueKind.Number ? value.ToString() : null;
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AbandonedCart.Activities.Channels;
+using AbandonedCart.Tests.Infrastructure;
+using AbandonedCart.Tests.Tracking;
+using AbandonedCart.Workflows;
+
+namespace AbandonedCart.Tests.Webhooks;
+
+using ChannelNames = AbandonedCart.Workflows.Channels;
+
+public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<PostgresDatabase>, IDisposable
+{
+    private readonly EngagementApi api = new(db);
+
+    [Fact]
+    public async Task SendGridEvents_SignedBatch_StoresEngagementsSignalsOpensAndClicksWithdrawsConsentMarksBounce()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var batch = SendGridBatch(customer, messageId, key, "open", "click", "delivered", "unsubscribe", "bounce");
+
+        using var response = await PostSendGridAsync(batch, api.SendGridKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(
+            ["opened", "clicked", "delivered", "unsubscribed", "bounced"],
+            (await api.EngagementsAsync(customer)).Select(e => e.Kind));
+        Assert.All(await api.EngagementsAsync(customer), e => Assert.Equal((messageId, "sendgrid"), (e.MessageId, e.Source)));
+        Assert.Equal([("opened", key), ("clicked", key)], api.Signals.Engagements.Select(s => (s.Engagement.Action, s.Engagement.MessageKey)));
+        var profile = await api.CustomerAsync(customer);
+        Assert.False(profile.HasConsent(Consents.Email));
+        Assert.True(profile.HasConsent(Consents.Sms));
+        Assert.False(profile.EmailValid);
+        Assert.Equal((Consents.Email, false, "sendgrid"), (await api.ConsentHistoryAsync(customer))[^1]);
+    }
+
+    [Fact]
+    public async Task SendGridEvents_SameSgEventIdTwice_StoredAndSignalledOnce()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var batch = SendGridBatch(customer, messageId, key, "open", "unsubscribe");
+
+        using var first = await PostSendGridAsync(batch, api.SendGridKey);
+        using var second = await PostSendGridAsync(batch, api.SendGridKey);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+        Assert.Equal(2, (await api.EngagementsAsync(customer)).Count);
+        Assert.Single(api.Signals.Engagements);
+        Assert.Single(await api.ConsentHistoryAsync(customer), h => !h.Granted);
+    }
+
+    [Fact]
+    public async Task SendGridEvents_SignedWithAnotherKey_Returns401AndStoresNothing()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        using var forger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        using var response = await PostSendGridAsync(SendGridBatch(customer, messageId, key, "unsubscribe"), forger);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(await api.EngagementsAsync(customer));
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Email));
+    }
+
+    [Fact]
+    public async Task TwilioStatus_SignedDelivered_StoresDeliveredRowForTheMessage()
+    {
+        var (customer, messageId, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name, "SM0123456789abcdef");
+        var form = new Dictionary<string, string> { ["MessageSid"] = "SM0123456789abcdef", ["MessageStatus"] = "delivered", ["AccountSid"] = "AC1" };
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/status", form, EngagementApi.TwilioAuthToken);
+        using var repeated = await PostTwilioAsync("/webhooks/twilio/status", form, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (response.StatusCode, repeated.StatusCode));
+        var row = Assert.Single(await api.EngagementsAsync(customer));
+        Assert.Equal(("delivered", messageId, "twilio", "twilio:SM0123456789abcdef:delivered"), row);
+    }
+
+    [Fact]
+    public async Task TwilioStatus_UndeliveredToALandline_StoresUndeliveredAndMarksPhoneInvalid()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name, "SM-landline");
+        var form = new Dictionary<string, string> { ["MessageSid"] = "SM-landline", ["MessageStatus"] = "undelivered", ["ErrorCode"] = "30006" };
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/status", form, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("undelivered", Assert.Single(await api.EngagementsAsync(customer)).Kind);
+        Assert.False((await api.CustomerAsync(customer)).PhoneValid);
+    }
+
+    [Fact]
+    public async Task TwilioInbound_Stop_WithdrawsSmsConsentAndAnswersEmptyTwiml()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = " stop ", ["MessageSid"] = "SM-in-1" }, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("<Response></Response>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var profile = await api.CustomerAsync(customer);
+        Assert.False(profile.HasConsent(Consents.Sms));
+        Assert.True(profile.HasConsent(Consents.Email));
+        Assert.Equal((Consents.Sms, false, "twilio"), (await api.ConsentHistoryAsync(customer))[^1]);
+    }
+
+    [Fact]
+    public async Task TwilioInbound_BadSignature_Returns401AndKeepsConsent()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP" }, "not-the-auth-token");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+    }
+
+    [Fact]
+    public async Task TwilioStatus_BadSignature_Returns401AndStoresNothing()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name, "SM-forged");
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/status", new() { ["MessageSid"] = "SM-forged", ["MessageStatus"] = "delivered" }, "not-the-auth-token");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(await api.EngagementsAsync(customer));
+    }
+
+    public void Dispose() => api.Dispose();
+
+    private static string SendGridBatch(string customer, long messageId, string key, params string[] events) => JsonSerializer.Serialize(
+        events.Select(e => new Dictionary<string, object>
+        {
+            ["email"] = $"{customer}@example.com",
+            ["timestamp"] = 1_772_445_600,
+            ["event"] = e,
+            ["sg_event_id"] = $"{customer}-{e}",
+            ["sg_message_id"] = "sg-1.filter",
+            ["message_id"] = messageId.ToString(CultureInfo.InvariantCulture),
+            ["idempotency_key"] = key,
+        }));
+
+    /// <summary>Signs as SendGrid does: ECDSA P-256/SHA-256 (DER) over the timestamp header followed by the raw body.</summary>
+    private async Task<HttpResponseMessage> PostSendGridAsync(string body, ECDsa key)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var signature = key.SignData(Encoding.UTF8.GetBytes(timestamp + body), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/sendgrid/events") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(SendGridEventWebhookVerifier.SignatureHeader, Convert.ToBase64String(signature));
+        request.Headers.Add(SendGridEventWebhookVerifier.TimestampHeader, timestamp);
+        return await api.Client.SendAsync(request);
+    }
+
+    /// <summary>Signs as Twilio does: base64 HMAC-SHA1 over the public URL and the sorted form pairs.</summary>
+    private async Task<HttpResponseMessage> PostTwilioAsync(string path, Dictionary<string, string> form, string authToken)
+    {
+        var data = EngagementApi.PublicBaseUrl + path + string.Concat(form.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + p.Value));
+#pragma warning disable CA5350 // HMAC-SHA1 is what Twilio signs with.
+        var signature = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data)));
+#pragma warning restore CA5350
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add(TwilioSignatureVerifier.Header, signature);
+        return await api.Client.SendAsync(request);
+    }
+}
