@@ -1,5 +1,7 @@
 using AbandonedCart.Api;
 using AbandonedCart.Api.Endpoints;
+using AbandonedCart.Api.Operations;
+using AbandonedCart.Api.Shopify;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApiServices();
@@ -8,6 +10,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapEvents();
+app.MapShopify();
+app.MapCustomers();
 app.MapOutbox();
-app.MapHealthChecks("/health/live");
+app.MapOperations();
 app.Run();
