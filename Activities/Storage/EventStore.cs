@@ -19,23 +19,32 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return (await InsertAsync(connection, null, [storefrontEvent], cancellationToken)).Count > 0;
     }
 
-    /// <summary>Stores the events whose ids were not seen before and returns those ids (the others are repeats).</summary>
+    /// <summary>
+    /// Stores the events whose ids were not seen before, with a row in <c>customers</c> for each new customer, and
+    /// returns the stored ids (the others are repeats).
+    /// </summary>
     public static async Task<IReadOnlySet<string>> InsertAsync(
         DbConnection connection, DbTransaction? transaction, IReadOnlyList<StorefrontEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(events);
 
-        // One statement for a whole batch; ordinality keeps the storefront's order in the id sequence, which is the
-        // order the relay delivers a customer's events in.
+        // One statement for a whole batch, so the common case (no other writes) is one round trip in its own
+        // transaction. Ordinality keeps the storefront's order in the id sequence, which is the order the relay
+        // delivers a customer's events in. The customer row every stored event needs is created alongside.
         const string sql = """
-            INSERT INTO storefront_events (event_id, customer_id, type, occurred_at, payload)
-            SELECT e.event_id, e.customer_id, e.type, e.occurred_at, e.payload::jsonb
-            FROM unnest(@EventIds, @CustomerIds, @Types, @OccurredAts, @Payloads)
-                 WITH ORDINALITY AS e(event_id, customer_id, type, occurred_at, payload, n)
-            ORDER BY e.n
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING event_id
+            WITH stored AS (
+                INSERT INTO storefront_events (event_id, customer_id, type, occurred_at, payload)
+                SELECT e.event_id, e.customer_id, e.type, e.occurred_at, e.payload::jsonb
+                FROM unnest(@EventIds, @CustomerIds, @Types, @OccurredAts, @Payloads)
+                     WITH ORDINALITY AS e(event_id, customer_id, type, occurred_at, payload, n)
+                ORDER BY e.n
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id, customer_id
+            ), new_customers AS (
+                INSERT INTO customers (id) SELECT DISTINCT customer_id FROM stored ORDER BY 1 ON CONFLICT (id) DO NOTHING
+            )
+            SELECT event_id FROM stored
             """;
         var args = new
         {

@@ -18,20 +18,27 @@ public sealed class EventInbox(NpgsqlDataSource dataSource, InboxRelay relay)
     {
         ArgumentNullException.ThrowIfNull(received);
         var firsts = received.DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+        var stored = firsts.Select(ToStored).ToList();
         IReadOnlySet<string> inserted;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            // The event rows first: only events new to the inbox change anything else, so a repeat changes nothing.
-            inserted = await EventStore.InsertAsync(connection, transaction, [.. firsts.Select(ToStored)], cancellationToken);
-            var fresh = firsts.Where(e => inserted.Contains(e.Id)).ToList();
-            await CustomerStore.EnsureExistAsync(connection, transaction, fresh.Select(e => e.CustomerId), cancellationToken);
-            foreach (var e in fresh)
+            if (firsts.All(e => e.Purchase is null && e.Profile is null && e.Consent is null))
             {
-                await ApplyAsync(connection, transaction, e, cancellationToken);
+                // Carts and views change nothing else: the insert alone is atomic, and one round trip.
+                inserted = await EventStore.InsertAsync(connection, null, stored, cancellationToken);
             }
+            else
+            {
+                // The event rows first: only events new to the inbox change anything else, so a repeat changes nothing.
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                inserted = await EventStore.InsertAsync(connection, transaction, stored, cancellationToken);
+                foreach (var e in firsts.Where(e => inserted.Contains(e.Id)))
+                {
+                    await ApplyAsync(connection, transaction, e, cancellationToken);
+                }
 
-            await transaction.CommitAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
         }
 
         if (inserted.Count > 0)

@@ -102,8 +102,12 @@ public sealed class CustomerEndpointTests(PostgresDatabase db) : IClassFixture<P
         await audiences.RecordAddedAsync(customer, "google", key, T0);
         await audiences.RecordAddedAsync(customer, "meta", key, T0);
         factory.Runs.Statuses[customer] = Status(customer);
-        using var pending = await PostProfileEventAsync(customer);
+        using var profileEvent = await PostProfileEventAsync(customer);
         factory.Signals.Unreachable[customer] = true;
+        using var pendingCart = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent($$"""
+            {"id": "e-{{Guid.NewGuid():N}}", "type": "cart_updated", "customerId": "{{customer}}", "occurredAt": "2026-03-02T10:00:00Z",
+             "device": "desktop", "currency": "EUR", "items": [{"sku": "A1", "name": "Lipstick", "price": 19.9}]}
+            """));
 
         using var response = await factory.CreateAdminClient().DeleteAsync($"/v1/customers/{customer}");
 
@@ -121,6 +125,10 @@ public sealed class CustomerEndpointTests(PostgresDatabase db) : IClassFixture<P
         await using var conn = await db.DataSource.OpenConnectionAsync();
         Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE kind = 'audience_remove' AND customer_id = @customer", new { customer }));
         Assert.Equal((customer, "customer erased"), Assert.Single(factory.Runs.Ended));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM storefront_events WHERE customer_id = @customer AND delivery_status = 'pending'", new { customer }));
+        factory.Signals.Unreachable.TryRemove(customer, out _);
+        await Task.Delay(300);
+        Assert.DoesNotContain(factory.Signals.Delivered, d => d.CustomerId == customer);
         Assert.DoesNotContain("ana@example.com", await conn.ExecuteScalarAsync<string>(
             "SELECT string_agg(payload::text, ' ') FROM storefront_events WHERE customer_id = @customer", new { customer }), StringComparison.Ordinal);
     }
