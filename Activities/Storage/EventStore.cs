@@ -11,14 +11,6 @@ namespace AbandonedCart.Activities.Storage;
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Stores the event unless its id was seen before; true when this call stored it.</summary>
-    public async Task<bool> TryInsertAsync(StorefrontEvent storefrontEvent, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(storefrontEvent);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await InsertAsync(connection, null, [storefrontEvent], cancellationToken)).Count > 0;
-    }
-
     /// <summary>
     /// Stores the events whose ids were not seen before, with a row in <c>customers</c> for each new customer, and
     /// returns the stored ids (the others are repeats).
@@ -64,14 +56,14 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
     /// never overtakes an earlier one that is still being retried. The locks last until the transaction ends.
     /// </summary>
     public static async Task<IReadOnlyList<PendingEvent>> ClaimDueAsync(
-        DbConnection connection, DbTransaction transaction, int limit, string? customerId, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         const string sql = """
             WITH heads AS (
                 SELECT DISTINCT ON (customer_id) id, next_attempt_at
                 FROM storefront_events
-                WHERE delivery_status = 'pending' AND (@customerId::text IS NULL OR customer_id = @customerId)
+                WHERE delivery_status = 'pending'
                 ORDER BY customer_id, id
             )
             SELECT e.id, e.event_id AS EventId, e.customer_id AS CustomerId, e.type, e.payload::text AS Payload,
@@ -84,7 +76,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
             FOR UPDATE OF e SKIP LOCKED
             """;
         var rows = await connection.QueryAsync<PendingEvent>(
-            new CommandDefinition(sql, new { limit, customerId }, transaction, cancellationToken: cancellationToken));
+            new CommandDefinition(sql, new { limit }, transaction, cancellationToken: cancellationToken));
         return [.. rows];
     }
 

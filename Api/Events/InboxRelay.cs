@@ -40,7 +40,7 @@ public sealed class InboxRelay(
         var settings = options.Value;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var claimed = await EventStore.ClaimDueAsync(connection, transaction, settings.BatchSize, null, cancellationToken);
+        var claimed = await EventStore.ClaimDueAsync(connection, transaction, settings.BatchSize, cancellationToken);
         string? outage = null;
         foreach (var pending in claimed)
         {
