@@ -1,6 +1,11 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json.Nodes;
+using AbandonedCart.Activities.Storage;
+using AbandonedCart.Api.Events;
 using AbandonedCart.Tests.Infrastructure;
+using AbandonedCart.Workflows;
 using Dapper;
 
 namespace AbandonedCart.Tests.Api;
@@ -83,6 +88,50 @@ public sealed class InboxRelayTests(PostgresDatabase db) : IClassFixture<Postgre
         await Eventually.HoldsAsync(async () => Signals.Delivered.Any(d => d.EventId == next["id"]!.ToString()));
         var row = await QueryRowAsync(rejected);
         Assert.Equal(("failed", "RpcException InvalidArgument"), row);
+    }
+
+    [Fact]
+    public async Task PostEvent_ConsentWithdrawnWhileTemporalDown_TakesEffectWithThe202()
+    {
+        var customer = $"c-{Guid.NewGuid():N}";
+        await new CustomerStore(db.DataSource).SetConsentAsync(customer, Consents.Email, granted: true, DateTimeOffset.UnixEpoch);
+        Signals.Unreachable[customer] = true;
+        using var cart = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent(Cart(customer, 0).ToJsonString()));
+
+        using var response = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent($$"""
+            {"id": "e-{{Guid.NewGuid():N}}", "type": "consent_changed", "customerId": "{{customer}}", "occurredAt": "2026-03-02T10:05:00Z",
+             "category": "email", "granted": false}
+            """));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.False((await new CustomerStore(db.DataSource).FindAsync(customer))!.HasConsent(Consents.Email));
+    }
+
+    [Fact]
+    public async Task Relay_Delivering_ReportsDeliveriesAndLagMetrics()
+    {
+        var measured = new ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == InboxTelemetry.Name)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, value, (_, v) => v + value));
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measured.AddOrUpdate(instrument.Name, value, (_, v) => Math.Max(v, value)));
+        listener.Start();
+        var customer = $"c-{Guid.NewGuid():N}";
+
+        using var posted = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent(Cart(customer, 0).ToJsonString()));
+        await Eventually.HoldsAsync(() => Task.FromResult(Signals.Delivered.Any(d => d.CustomerId == customer)));
+        await Eventually.HoldsAsync(() => Task.FromResult(measured.ContainsKey("inbox.relay.lag")));
+        listener.RecordObservableInstruments();
+
+        Assert.True(measured["inbox.delivered"] >= 1);
+        Assert.True(measured["inbox.relay.lag"] >= 0);
+        Assert.True(measured.ContainsKey("inbox.backlog"));
     }
 
     [Fact]
