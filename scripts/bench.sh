@@ -2,6 +2,7 @@
 # Load benchmark of the durable inbox: signed single events into POST /v1/events from a second process, beside
 # pgbench single-row inserts at the same concurrency on the same PostgreSQL. Durable settings (fsync and
 # synchronous_commit on), the relay off (Inbox__RelayEnabled=false) so only acceptance into the inbox is measured.
+# Both sides use prepared statements (Npgsql "Max Auto Prepare", pgbench -M prepared).
 # Usage: scripts/bench.sh [concurrency=16] [seconds=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ as_postgres pg_ctl -D "$WORK/data" -l "$WORK/pg.log" -w -o "-p $PG_PORT -k $WORK
 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE abandoned_cart"
 
 dotnet build -c Release bench/LoadBench/LoadBench.csproj >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
-(cd Api && exec env ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=abandoned_cart;Maximum Pool Size=64" \
+(cd Api && exec env ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=abandoned_cart;Maximum Pool Size=64;Max Auto Prepare=20" \
     Webhooks__SigningSecret=bench-secret Inbox__RelayEnabled=false Temporal__Address=127.0.0.1:1 \
     Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
     dotnet bin/Release/net10.0/AbandonedCart.Api.dll --urls "http://127.0.0.1:$API_PORT") >"$WORK/api.log" 2>&1 &
@@ -40,5 +41,5 @@ psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d abandoned_cart -qc \
 cat >"$WORK/insert.sql" <<'SQL'
 INSERT INTO bench_events (event_id, customer_id, payload) VALUES (md5(random()::text || clock_timestamp()::text), 'bench', '{"type":"cart_updated","items":[{"sku":"A1","price":19.9}]}');
 SQL
-(cd "$WORK" && pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -c "$CONCURRENCY" -j 2 -T "$SECONDS_RUN" -l -f insert.sql abandoned_cart | grep -E "tps|latency average")
+(cd "$WORK" && pgbench -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$CONCURRENCY" -j 2 -T "$SECONDS_RUN" -l -f insert.sql abandoned_cart | grep -E "tps|latency average")
 cat "$WORK"/pgbench_log.* | awk '{print $3/1000}' | sort -n | awk '{a[NR]=$1} END {printf "pgbench p50_ms=%.2f p99_ms=%.2f\n", a[int(NR*0.5)], a[int(NR*0.99)]}'
