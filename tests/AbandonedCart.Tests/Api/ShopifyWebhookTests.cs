@@ -103,6 +103,22 @@ public sealed class ShopifyWebhookTests(PostgresDatabase db) : IClassFixture<Pos
         Assert.Empty(await EventsAsync(customer));
     }
 
+    [Theory]
+    [InlineData("text/plain", 0, HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json", 1024 * 1024, HttpStatusCode.RequestEntityTooLarge)]
+    public async Task PostShopify_WrongTypeOrTooLarge_RefusedAndStoresNothing(string contentType, int padding, HttpStatusCode expected)
+    {
+        var (payload, customer) = Fixture("checkouts-create.json");
+        payload["note"] = new string('x', padding);
+        using var request = Request(ShopifyEvents.CheckoutCreate, NewWebhookId(), payload);
+        request.Content!.Headers.ContentType = new(contentType);
+
+        using var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Empty(await EventsAsync(customer));
+    }
+
     [Fact]
     public async Task PostShopify_TopicWeDoNotUse_Returns202AndStoresNothing()
     {
