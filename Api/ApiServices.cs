@@ -1,6 +1,9 @@
 using AbandonedCart.Activities;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Reports;
+using AbandonedCart.Api.Operations;
+using AbandonedCart.Api.Security;
 using AbandonedCart.Api.Signals;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -8,7 +11,7 @@ using Temporalio.Client;
 
 namespace AbandonedCart.Api;
 
-/// <summary>The Api's wiring: PostgreSQL, the Temporal client (lazy: the Api starts without a server), the inbox.</summary>
+/// <summary>The Api's wiring: PostgreSQL, the Temporal client (lazy: the Api starts without a server), the inbox and its relay.</summary>
 public static class ApiServices
 {
     public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
@@ -26,11 +29,25 @@ public static class ApiServices
                 client.Namespace = temporal.Value.Namespace;
             });
         builder.Services.TryAddSingleton<IJourneySignals, TemporalJourneySignals>();
+        builder.Services.TryAddSingleton<IJourneyRuns, TemporalJourneyRuns>();
+        builder.Services.TryAddSingleton<AudienceSenders>();
+
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        builder.Services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section);
+        builder.Services.AddOptions<InboxOptions>()
+            .BindConfiguration(InboxOptions.Section)
+            .Validate(o => o.BatchSize > 0 && o.RetryBase > TimeSpan.Zero && o.RetryMax >= o.RetryBase, "Inbox: BatchSize > 0 and 0 < RetryBase <= RetryMax.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<EventInbox>();
         builder.Services.AddReportServices();
-        builder.Services.AddProblemDetails();
-        builder.Services.AddHealthChecks();
         builder.AddTracking();
+        builder.Services.AddSingleton<InboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InboxRelay>());
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.AddApiHealth();
+        builder.AddApiTelemetry();
         return builder;
     }
 }

@@ -1,6 +1,8 @@
 using AbandonedCart.Api;
 using AbandonedCart.Api.Endpoints;
 using AbandonedCart.Api.Reports;
+using AbandonedCart.Api.Operations;
+using AbandonedCart.Api.Shopify;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApiServices();
@@ -9,9 +11,11 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapEvents();
+app.MapShopify();
+app.MapCustomers();
 app.MapOutbox();
 app.MapReports();
 app.MapDashboard();
 app.MapTracking().MapProviderWebhooks();
-app.MapHealthChecks("/health/live");
+app.MapOperations();
 app.Run();

@@ -180,6 +180,8 @@ dotnet build "$ROOT/Api/Api.csproj" >"$LOGS/build.log" 2>&1 && dotnet build "$RO
 # The built programs are run directly (not through `dotnet run`), so Ctrl-C reaches the processes themselves.
 TFM=net10.0
 export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+# Development-only secrets so signed events and admin endpoints work on a laptop; set real ones in production.
+export Webhooks__SigningSecret="${Webhooks__SigningSecret:-dev-signing-secret}" Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
 
 if [[ "$TEMPORAL_OK" == 1 ]]; then
     (cd "$ROOT/Worker" && exec dotnet "bin/Debug/$TFM/AbandonedCart.Worker.dll") >"$LOGS/worker.log" 2>&1 &
@@ -203,7 +205,8 @@ for _ in $(seq 1 120); do
 done
 
 say "Ready:"
-say "  Api          $API_URL   (POST /v1/events, GET /health/live)"
+say "  Api          $API_URL   (POST /v1/events signed with Webhooks__SigningSecret, GET /health/ready)"
+say "  OpenAPI      $API_URL/openapi   (admin endpoints: Authorization: Bearer \$Admin__ApiKey; dev defaults in scripts/run.sh)"
 say "  Outbox       $API_URL/outbox"
 [[ "$TEMPORAL_OK" == 1 ]] && say "  Temporal     $Temporal__Address   (Web UI http://127.0.0.1:8233 when started here)"
 say "  PostgreSQL   ${ConnectionStrings__Postgres%%;Username*}"

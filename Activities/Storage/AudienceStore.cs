@@ -34,6 +34,18 @@ public sealed class AudienceStore(NpgsqlDataSource dataSource)
         return [.. rows];
     }
 
+    /// <summary>The customer's memberships not removed yet (what erasure must take the customer out of).</summary>
+    public async Task<IReadOnlyList<AudienceMembership>> ActiveForCustomerAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        const string sql = """
+            SELECT audience, customer_id AS CustomerId, idempotency_key AS IdempotencyKey, added_at AS AddedAt, removed_at AS RemovedAt
+            FROM audience_memberships WHERE customer_id = @customerId AND removed_at IS NULL ORDER BY id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<AudienceMembership>(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        return [.. rows];
+    }
+
     /// <summary>Records an addition after the provider accepted it; recording it twice keeps the first.</summary>
     public async Task RecordAddedAsync(string customerId, string audience, string idempotencyKey, DateTimeOffset addedAt, CancellationToken cancellationToken = default)
     {
@@ -64,6 +76,8 @@ public sealed record AudienceMembership
     public string Audience { get; init; } = string.Empty;
 
     public string CustomerId { get; init; } = string.Empty;
+
+    public string IdempotencyKey { get; init; } = string.Empty;
 
     public DateTime AddedAt { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using AbandonedCart.Activities.Customers;
 using Dapper;
 using Npgsql;
@@ -10,12 +11,8 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     /// <summary>The profile with its currently granted consents, or null for an unknown customer.</summary>
     public async Task<CustomerProfile?> FindAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        const string sql = """
-            SELECT id, email, email_valid AS EmailValid, phone, phone_valid AS PhoneValid, time_zone AS TimeZone,
-                   fcm_token AS FcmToken, apns_token AS ApnsToken, huawei_token AS HuaweiToken,
-                   web_push_endpoint AS WebPushEndpoint, web_push_p256dh AS WebPushP256dh,
-                   web_push_auth AS WebPushAuth, line_user_id AS LineUserId
-            FROM customers WHERE id = @customerId;
+        const string sql = $"""
+            {ProfileSelect} WHERE id = @customerId;
             SELECT category FROM consents WHERE customer_id = @customerId AND granted;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -29,45 +26,75 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     /// <summary>Creates the customer row when the first event for an unknown customer arrives; never overwrites.</summary>
     public async Task EnsureExistsAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        const string sql = "INSERT INTO customers (id) VALUES (@customerId) ON CONFLICT (id) DO NOTHING";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        await EnsureExistAsync(connection, null, [customerId], cancellationToken);
     }
 
-    /// <summary>Inserts or replaces the channel properties of a customer. Consents are changed with <see cref="SetConsentAsync"/>.</summary>
+    /// <summary>Creates the rows of customers not seen before, in id order so concurrent batches lock alike.</summary>
+    public static Task EnsureExistAsync(DbConnection connection, DbTransaction? transaction, IEnumerable<string> customerIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = "INSERT INTO customers (id) SELECT unnest(@ids) ORDER BY 1 ON CONFLICT (id) DO NOTHING";
+        var ids = customerIds.Distinct(StringComparer.Ordinal).ToArray();
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { ids }, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Inserts or replaces the channel properties of a customer. Consents are changed with <see cref="SetConsentAsync(string, string, bool, DateTimeOffset, string, CancellationToken)"/>.</summary>
     public async Task UpsertAsync(CustomerProfile profile, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        const string sql = """
-            INSERT INTO customers (id, email, email_valid, phone, phone_valid, time_zone, fcm_token, apns_token,
-                                   huawei_token, web_push_endpoint, web_push_p256dh, web_push_auth, line_user_id)
-            VALUES (@Id, @Email, @EmailValid, @Phone, @PhoneValid, @TimeZone, @FcmToken, @ApnsToken,
-                    @HuaweiToken, @WebPushEndpoint, @WebPushP256dh, @WebPushAuth, @LineUserId)
-            ON CONFLICT (id) DO UPDATE SET
-                email = excluded.email, email_valid = excluded.email_valid, phone = excluded.phone,
-                phone_valid = excluded.phone_valid, time_zone = excluded.time_zone, fcm_token = excluded.fcm_token,
-                apns_token = excluded.apns_token, huawei_token = excluded.huawei_token,
-                web_push_endpoint = excluded.web_push_endpoint, web_push_p256dh = excluded.web_push_p256dh,
-                web_push_auth = excluded.web_push_auth, line_user_id = excluded.line_user_id, updated_at = now()
-            """;
-        var args = new
-        {
-            profile.Id,
-            profile.Email,
-            profile.EmailValid,
-            profile.Phone,
-            profile.PhoneValid,
-            profile.TimeZone,
-            profile.FcmToken,
-            profile.ApnsToken,
-            profile.HuaweiToken,
-            WebPushEndpoint = profile.WebPush?.Endpoint,
-            WebPushP256dh = profile.WebPush?.P256dh,
-            WebPushAuth = profile.WebPush?.Auth,
-            profile.LineUserId,
-        };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await EnsureExistAsync(connection, transaction, [profile.Id], cancellationToken);
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            [ProfileProperties.Email] = profile.Email,
+            [ProfileProperties.Phone] = profile.Phone,
+            [ProfileProperties.TimeZone] = profile.TimeZone,
+            [ProfileProperties.FcmToken] = profile.FcmToken,
+            [ProfileProperties.ApnsToken] = profile.ApnsToken,
+            [ProfileProperties.HuaweiToken] = profile.HuaweiToken,
+            [ProfileProperties.WebPushEndpoint] = profile.WebPush?.Endpoint,
+            [ProfileProperties.WebPushP256dh] = profile.WebPush?.P256dh,
+            [ProfileProperties.WebPushAuth] = profile.WebPush?.Auth,
+            [ProfileProperties.LineUserId] = profile.LineUserId,
+        };
+        await ApplyAsync(connection, transaction, new ProfileChange { CustomerId = profile.Id, Values = values }, cancellationToken);
+        const string validity = "UPDATE customers SET email_valid = @EmailValid, phone_valid = @PhoneValid WHERE id = @Id";
+        await connection.ExecuteAsync(new CommandDefinition(
+            validity, new { profile.Id, profile.EmailValid, profile.PhoneValid }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes the given properties of an existing customer row. A new email or phone is presumed deliverable again
+    /// until a provider reports otherwise.
+    /// </summary>
+    public static Task ApplyAsync(DbConnection connection, DbTransaction? transaction, ProfileChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(change);
+        var parameters = new DynamicParameters(new { id = change.CustomerId });
+        var assignments = new List<string>();
+        foreach (var (property, value) in change.Values)
+        {
+            // Column names come from the fixed map only, never from the request.
+            var column = Columns[property];
+            assignments.Add($"{column} = @{column}");
+            parameters.Add(column, value);
+            if (property is ProfileProperties.Email or ProfileProperties.Phone)
+            {
+                assignments.Add($"{column}_valid = true");
+            }
+        }
+
+        if (assignments.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var sql = $"UPDATE customers SET {string.Join(", ", assignments)}, updated_at = now() WHERE id = @id";
+        return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -77,24 +104,125 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     public async Task SetConsentAsync(
         string customerId, string category, bool granted, DateTimeOffset changedAt, string source = "api", CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await SetConsentAsync(connection, transaction, customerId, new ConsentChange(category, granted, changedAt, source), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Grants or withdraws one consent inside the caller's transaction (see the overload above).</summary>
+    public static Task SetConsentAsync(DbConnection connection, DbTransaction? transaction, string customerId, ConsentChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(change);
         const string sql = """
             INSERT INTO customers (id) VALUES (@customerId) ON CONFLICT (id) DO NOTHING;
             WITH changed AS (
                 INSERT INTO consents (customer_id, category, granted, changed_at, source)
-                VALUES (@customerId, @category, @granted, @changedAt, @source)
+                VALUES (@customerId, @Category, @Granted, @changedAt, @Source)
                 ON CONFLICT (customer_id, category) DO UPDATE
                     SET granted = excluded.granted, changed_at = excluded.changed_at, source = excluded.source
                     WHERE consents.granted IS DISTINCT FROM excluded.granted
                 RETURNING 1
             )
             INSERT INTO consent_history (customer_id, category, granted, changed_at, source)
-            SELECT @customerId, @category, @granted, @changedAt, @source FROM changed;
+            SELECT @customerId, @Category, @Granted, @changedAt, @Source FROM changed;
+            """;
+        var args = new { customerId, change.Category, change.Granted, changedAt = change.ChangedAt.ToUniversalTime(), change.Source };
+        return connection.ExecuteAsync(new CommandDefinition(sql, args, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The profile, current consents and every consent change, or null for an unknown customer.</summary>
+    public async Task<CustomerDetails?> DetailsAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        const string sql = $"""
+            {ProfileSelect} WHERE id = @customerId;
+            SELECT category, granted, changed_at AS ChangedAt, source FROM consents WHERE customer_id = @customerId ORDER BY category;
+            SELECT category, granted, changed_at AS ChangedAt, source FROM consent_history WHERE customer_id = @customerId ORDER BY id;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        var row = await results.ReadSingleOrDefaultAsync<CustomerRow>();
+        var consents = (await results.ReadAsync<ConsentRow>()).Select(c => c.ToChange()).ToList();
+        var history = (await results.ReadAsync<ConsentRow>()).Select(c => c.ToChange()).ToList();
+        return row is null
+            ? null
+            : new CustomerDetails
+            {
+                Profile = row.ToProfile(consents.Where(c => c.Granted).Select(c => c.Category).ToHashSet(StringComparer.Ordinal)),
+                ErasedAt = row.ErasedAt is { } erased ? new DateTimeOffset(DateTime.SpecifyKind(erased, DateTimeKind.Utc)) : null,
+                Consents = consents,
+                History = history,
+            };
+    }
+
+    /// <summary>
+    /// Erases the customer's personal data (every channel property) and withdraws every consent, recorded in the
+    /// history as source <c>erasure</c>. Idempotent; false for an unknown customer.
+    /// </summary>
+    public async Task<bool> EraseAsync(string customerId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default)
+    {
+        const string erase = """
+            UPDATE customers SET email = NULL, phone = NULL, time_zone = NULL, fcm_token = NULL, apns_token = NULL,
+                huawei_token = NULL, web_push_endpoint = NULL, web_push_p256dh = NULL, web_push_auth = NULL,
+                line_user_id = NULL, erased_at = coalesce(erased_at, @erasedAt), updated_at = now()
+            WHERE id = @customerId
+            """;
+        const string withdraw = """
+            WITH withdrawn AS (
+                UPDATE consents SET granted = false, changed_at = @erasedAt, source = 'erasure'
+                WHERE customer_id = @customerId AND granted
+                RETURNING category
+            )
+            INSERT INTO consent_history (customer_id, category, granted, changed_at, source)
+            SELECT @customerId, category, false, @erasedAt, 'erasure' FROM withdrawn
+            """;
+        var args = new { customerId, erasedAt = erasedAt.ToUniversalTime() };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            sql, new { customerId, category, granted, changedAt, source }, transaction, cancellationToken: cancellationToken));
+        if (await connection.ExecuteAsync(new CommandDefinition(erase, args, transaction, cancellationToken: cancellationToken)) == 0)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(withdraw, args, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private const string ProfileSelect = """
+        SELECT id, email, email_valid AS EmailValid, phone, phone_valid AS PhoneValid, time_zone AS TimeZone,
+               fcm_token AS FcmToken, apns_token AS ApnsToken, huawei_token AS HuaweiToken,
+               web_push_endpoint AS WebPushEndpoint, web_push_p256dh AS WebPushP256dh,
+               web_push_auth AS WebPushAuth, line_user_id AS LineUserId, erased_at AS ErasedAt
+        FROM customers
+        """;
+
+    private static readonly Dictionary<string, string> Columns = new(StringComparer.Ordinal)
+    {
+        [ProfileProperties.Email] = "email",
+        [ProfileProperties.Phone] = "phone",
+        [ProfileProperties.TimeZone] = "time_zone",
+        [ProfileProperties.FcmToken] = "fcm_token",
+        [ProfileProperties.ApnsToken] = "apns_token",
+        [ProfileProperties.HuaweiToken] = "huawei_token",
+        [ProfileProperties.WebPushEndpoint] = "web_push_endpoint",
+        [ProfileProperties.WebPushP256dh] = "web_push_p256dh",
+        [ProfileProperties.WebPushAuth] = "web_push_auth",
+        [ProfileProperties.LineUserId] = "line_user_id",
+    };
+
+    private sealed record ConsentRow
+    {
+        public string Category { get; init; } = string.Empty;
+
+        public bool Granted { get; init; }
+
+        public DateTime ChangedAt { get; init; }
+
+        public string Source { get; init; } = string.Empty;
+
+        public ConsentChange ToChange() => new(Category, Granted, new DateTimeOffset(DateTime.SpecifyKind(ChangedAt, DateTimeKind.Utc)), Source);
     }
 
     /// <summary>
@@ -160,6 +288,8 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
 
         public string? LineUserId { get; init; }
 
+        public DateTime? ErasedAt { get; init; }
+
         public CustomerProfile ToProfile(IReadOnlySet<string> consents) => new()
         {
             Id = Id,
@@ -176,4 +306,16 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             Consents = consents,
         };
     }
+}
+
+/// <summary>What <c>GET /v1/customers/{id}</c> shows: the profile, current consents, and every consent change.</summary>
+public sealed record CustomerDetails
+{
+    public required CustomerProfile Profile { get; init; }
+
+    public DateTimeOffset? ErasedAt { get; init; }
+
+    public IReadOnlyList<ConsentChange> Consents { get; init; } = [];
+
+    public IReadOnlyList<ConsentChange> History { get; init; } = [];
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 
@@ -9,6 +10,14 @@ public sealed class PurchaseStore(NpgsqlDataSource dataSource)
     /// <summary>Records the order once; a repeated order id keeps the first report. True when this call stored it.</summary>
     public async Task<bool> RecordAsync(Purchase purchase, CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await RecordAsync(connection, null, purchase, cancellationToken);
+    }
+
+    /// <summary>Records the order inside the caller's transaction (see the overload above).</summary>
+    public static async Task<bool> RecordAsync(DbConnection connection, DbTransaction? transaction, Purchase purchase, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(purchase);
         const string sql = """
             INSERT INTO purchases (order_id, customer_id, revenue, currency, occurred_at, event_id)
@@ -24,8 +33,7 @@ public sealed class PurchaseStore(NpgsqlDataSource dataSource)
             OccurredAt = purchase.OccurredAt.ToUniversalTime(),
             purchase.EventId,
         };
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: cancellationToken)) > 0;
+        return await connection.ExecuteAsync(new CommandDefinition(sql, args, transaction, cancellationToken: cancellationToken)) > 0;
     }
 
     public async Task<IReadOnlyList<Purchase>> ForCustomerAsync(string customerId, CancellationToken cancellationToken = default)

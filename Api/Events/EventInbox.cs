@@ -1,36 +1,66 @@
-using AbandonedCart.Activities;
 using AbandonedCart.Activities.Storage;
-using AbandonedCart.Api.Signals;
-using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AbandonedCart.Api.Events;
 
 /// <summary>
-/// Accepts storefront events: stores them (deduplicated by event id) and delivers them to the journeys.
-/// An event that is stored but could not be delivered stays <c>pending</c> in <c>storefront_events</c> for a later
-/// delivery, so the storefront's 202 holds even while Temporal is down.
+/// The durable inbox: accepted events are committed to <c>storefront_events</c> (deduplicated by event id) before the
+/// storefront gets its 202, together with what they change in PostgreSQL (customer, purchase, profile, consent).
+/// Delivery to the journeys is the <see cref="InboxRelay"/>'s job, so a 202 never depends on Temporal.
 /// </summary>
-public sealed class EventInbox(
-    EventStore events,
-    CustomerStore customers,
-    PurchaseStore purchases,
-    IJourneySignals signals,
-    IOptions<TemporalOptions> temporal,
-    ILogger<EventInbox> logger)
+public sealed class EventInbox(NpgsqlDataSource dataSource, InboxRelay relay)
 {
-    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
-
-    /// <summary>Stores the event; false when its id was accepted before (then nothing is stored or delivered again).</summary>
-    public async Task<bool> StoreAsync(ReceivedEvent received, string payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the events in one transaction and answers, per event, whether it was new (false: its id was accepted
+    /// before, or earlier in the same batch, and nothing is stored or applied again).
+    /// </summary>
+    public async Task<IReadOnlyList<bool>> StoreAsync(IReadOnlyList<ReceivedEvent> received, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(received);
+        var firsts = received.DistinctBy(e => e.Id, StringComparer.Ordinal).ToList();
+        var stored = firsts.Select(ToStored).ToList();
+        IReadOnlySet<string> inserted;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            if (firsts.All(e => e.Purchase is null && e.Profile is null && e.Consent is null))
+            {
+                // Carts and views change nothing else: the insert alone is atomic, and one round trip.
+                inserted = await EventStore.InsertAsync(connection, null, stored, cancellationToken);
+            }
+            else
+            {
+                // The event rows first: only events new to the inbox change anything else, so a repeat changes nothing.
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                inserted = await EventStore.InsertAsync(connection, transaction, stored, cancellationToken);
+                foreach (var e in firsts.Where(e => inserted.Contains(e.Id)))
+                {
+                    await ApplyAsync(connection, transaction, e, cancellationToken);
+                }
 
-        // Idempotent writes first, the event row last: a failure before the event row gets no 2xx, and the
-        // storefront's retry repeats these writes harmlessly; once the event row exists, its id is taken.
-        await customers.EnsureExistsAsync(received.CustomerId, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+
+        if (inserted.Count > 0)
+        {
+            relay.Wake();
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return [.. received.Select(e => seen.Add(e.Id) && inserted.Contains(e.Id))];
+    }
+
+    /// <summary>
+    /// Profile and consent changes take effect with the 202 rather than on delivery: the send activity reads them
+    /// from PostgreSQL, so a withdrawal stops the next send even while Temporal is unreachable.
+    /// </summary>
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ReceivedEvent received, CancellationToken cancellationToken)
+    {
         if (received.Purchase is { } purchase)
         {
-            await purchases.RecordAsync(
+            await PurchaseStore.RecordAsync(
+                connection,
+                transaction,
                 new Purchase
                 {
                     OrderId = purchase.OrderId,
@@ -43,40 +73,23 @@ public sealed class EventInbox(
                 cancellationToken);
         }
 
-        return await events.TryInsertAsync(
-            new StorefrontEvent
-            {
-                EventId = received.Id,
-                CustomerId = received.CustomerId,
-                Type = received.Type,
-                OccurredAt = received.OccurredAt,
-                Payload = payload,
-            },
-            cancellationToken);
+        if (received.Profile is { } profile)
+        {
+            await CustomerStore.ApplyAsync(connection, transaction, profile, cancellationToken);
+        }
+
+        if (received.Consent is { } consent)
+        {
+            await CustomerStore.SetConsentAsync(connection, transaction, received.CustomerId, consent, cancellationToken);
+        }
     }
 
-    /// <summary>Signals the customer's journey and marks the event delivered; on failure it stays pending.</summary>
-    public async Task DeliverAsync(ReceivedEvent received, CancellationToken cancellationToken)
+    private static StorefrontEvent ToStored(ReceivedEvent received) => new()
     {
-        ArgumentNullException.ThrowIfNull(received);
-        try
-        {
-            if (received.Cart is { } cart)
-            {
-                await signals.SignalWithStartAsync(CartSignal.For(received.CustomerId, cart, temporal.Value.TaskQueue), cancellationToken);
-            }
-            else if (received.Purchase is { } purchase)
-            {
-                await signals.SignalAsync(PurchaseSignal.For(received.CustomerId, purchase), cancellationToken);
-            }
-
-            await events.MarkDeliveredAsync(received.Id, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The exception type only: messages may carry payload fragments.
-            logger.LogWarning("Event {EventId} for customer {CustomerId} stored but not delivered yet: {ErrorType}", received.Id, received.CustomerId, e.GetType().Name);
-            await events.MarkAttemptFailedAsync(received.Id, e.GetType().Name, RetryAfter, CancellationToken.None);
-        }
-    }
+        EventId = received.Id,
+        CustomerId = received.CustomerId,
+        Type = received.Type,
+        OccurredAt = received.OccurredAt,
+        Payload = received.Payload,
+    };
 }

@@ -1,80 +1,256 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Workflows;
 
 namespace AbandonedCart.Api.Events;
 
 /// <summary>
-/// Reads one storefront event from JSON and checks every field strictly, collecting all problems keyed by the
-/// field's path (<c>items[0].price</c>), so the storefront learns everything that is wrong in one answer.
-/// Unknown properties are ignored, so storefronts may send more than we read.
+/// Reads storefront events from JSON (one object, or an array of up to <see cref="MaxBatch"/>) and checks every field
+/// strictly, collecting all problems keyed by the field's path. Unknown properties are ignored, so storefronts may
+/// send more than we read.
 /// </summary>
 public static partial class EventReader
 {
     public const string CartUpdatedType = "cart_updated";
     public const string PurchaseCompletedType = "purchase_completed";
+    public const string ProductViewedType = "product_viewed";
+    public const string CategoryViewedType = "category_viewed";
+    public const string CustomerUpdatedType = "customer_updated";
+    public const string ConsentChangedType = "consent_changed";
+    public const int MaxBatch = 500;
+
+    public static readonly IReadOnlyList<string> Types =
+        [CartUpdatedType, PurchaseCompletedType, ProductViewedType, CategoryViewedType, CustomerUpdatedType, ConsentChangedType];
 
     private const int MaxIdLength = 200;
     private const int MaxItems = 500;
+    private const int MaxTokenLength = 4096;
 
-    public static EventReading Read(JsonElement root)
+    /// <summary>A request body: one event, or an array of 1 to 500 events that is accepted or refused as a whole.</summary>
+    public static EventReading ReadBody(JsonElement root)
     {
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        if (root.ValueKind != JsonValueKind.Object)
+        if (root.ValueKind == JsonValueKind.Array)
         {
-            return EventReading.Failed(new() { ["body"] = ["The body must be one JSON object (an event)."] });
+            var count = root.GetArrayLength();
+            if (count is 0 or > MaxBatch)
+            {
+                return EventReading.Failed(new() { ["body"] = [$"A batch holds 1 to {MaxBatch} events; this one holds {count}."] });
+            }
+
+            var events = new List<ReceivedEvent>(count);
+            var index = 0;
+            foreach (var element in root.EnumerateArray())
+            {
+                if (ReadOne(element, $"[{index++}]", errors) is { } received)
+                {
+                    events.Add(received);
+                }
+            }
+
+            return errors.Count > 0 ? EventReading.Failed(Flatten(errors)) : new EventReading(events, IsBatch: true, new Dictionary<string, string[]>());
         }
 
-        var fields = new Fields(root, string.Empty, errors);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return EventReading.Failed(new() { ["body"] = ["The body must be one JSON object (an event) or an array of events."] });
+        }
+
+        var single = ReadOne(root, string.Empty, errors);
+        return errors.Count > 0 || single is null
+            ? EventReading.Failed(Flatten(errors))
+            : new EventReading([single], IsBatch: false, new Dictionary<string, string[]>());
+    }
+
+    /// <summary>One stored event, as the relay reads it back.</summary>
+    public static ReceivedEvent? Read(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object ? ReadOne(root, string.Empty, new(StringComparer.Ordinal)) : null;
+
+    /// <summary>
+    /// The channel properties of a <c>customer_updated</c> event or a <c>PUT /v1/customers/{id}</c> body: each one
+    /// present is set (null clears it); null when a property is invalid.
+    /// </summary>
+    public static Dictionary<string, string?>? ReadProfile(JsonFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var valid = true;
+
+        void Set(string property, string jsonName, Func<JsonElement, string?> read)
+        {
+            if (!fields.Mentions(jsonName))
+            {
+                return;
+            }
+
+            var value = fields.Get(jsonName);
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                values[property] = null;
+                return;
+            }
+
+            var text = read(value);
+            valid &= text is not null;
+            values[property] = text;
+        }
+
+        Set(ProfileProperties.Email, "email", v => fields.Text("email", v, 254) is { } e && Email().IsMatch(e) ? e : fields.Fail<string>("email", "Must be an email address."));
+        Set(ProfileProperties.Phone, "phone", v => fields.Text("phone", v, 16) is { } p && E164().IsMatch(p) ? p : fields.Fail<string>("phone", "Must be an E.164 number such as +4915112345678."));
+        Set(ProfileProperties.TimeZone, "timeZone", v => fields.Text("timeZone", v, 64) is { } z && TimeZoneInfo.TryFindSystemTimeZoneById(z, out _) ? z : fields.Fail<string>("timeZone", "Must be an IANA time zone such as Europe/Berlin."));
+        Set(ProfileProperties.LineUserId, "lineUserId", v => fields.Text("lineUserId", v, 100));
+        valid &= ReadGroup(fields, values, "pushTokens", required: [], optional: [("fcm", ProfileProperties.FcmToken), ("apns", ProfileProperties.ApnsToken), ("huawei", ProfileProperties.HuaweiToken)]);
+        valid &= ReadGroup(fields, values, "webPush", required: [("endpoint", ProfileProperties.WebPushEndpoint), ("p256dh", ProfileProperties.WebPushP256dh), ("auth", ProfileProperties.WebPushAuth)], optional: []);
+        return valid ? values : null;
+    }
+
+    private static ReceivedEvent? ReadOne(JsonElement root, string prefix, Dictionary<string, List<string>> errors)
+    {
+        var fields = new JsonFields(root, prefix, errors);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return fields.Fail<ReceivedEvent>(string.Empty, "Each event must be a JSON object.");
+        }
+
         var id = fields.RequiredString("id", MaxIdLength);
         var type = fields.RequiredString("type", 50);
         var customerId = fields.RequiredString("customerId", MaxIdLength);
         var occurredAt = fields.RequiredTime("occurredAt");
-        ReceivedEvent? received = type switch
+        var head = id is null || customerId is null || occurredAt is null ? null : new ReceivedEvent(id, string.Empty, customerId, occurredAt.Value);
+        var received = type switch
         {
-            CartUpdatedType => ReadCart(fields, id, customerId, occurredAt),
-            PurchaseCompletedType => ReadPurchase(fields, id, customerId, occurredAt),
+            CartUpdatedType => ReadCart(fields, head),
+            PurchaseCompletedType => ReadPurchase(fields, head),
+            ProductViewedType => ReadView(fields, head, "productId"),
+            CategoryViewedType => ReadView(fields, head, "categoryId"),
+            CustomerUpdatedType => ReadCustomer(fields, head),
+            ConsentChangedType => ReadConsent(fields, head),
             null => null,
-            _ => fields.Fail<ReceivedEvent>("type", $"Unknown event type '{type}'; expected '{CartUpdatedType}' or '{PurchaseCompletedType}'."),
+            _ => fields.Fail<ReceivedEvent>("type", $"Unknown event type '{type}'; expected one of: {string.Join(", ", Types)}."),
         };
-
-        return errors.Count > 0 || received is null
-            ? EventReading.Failed(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal))
-            : new EventReading(received, new Dictionary<string, string[]>());
+        return received is null ? null : received with { Type = type!, Payload = root.GetRawText() };
     }
 
-    private static ReceivedEvent? ReadCart(Fields fields, string? id, string? customerId, DateTimeOffset? occurredAt)
+    private static ReceivedEvent? ReadCart(JsonFields fields, ReceivedEvent? head)
     {
         var device = fields.RequiredOneOf("device", [Devices.Mobile, Devices.Desktop]);
         var items = ReadItems(fields, required: true);
         var currency = fields.RequiredCurrency("currency");
         var value = fields.OptionalNumber("value");
-        if (id is null || customerId is null || occurredAt is null || device is null || items is null || currency is null)
+        if (head is null || device is null || items is null || currency is null)
         {
             return null;
         }
 
-        var update = new CartUpdated { EventId = id, OccurredAt = occurredAt.Value, Device = device, Items = items, Currency = currency, Value = value };
-        return new ReceivedEvent(id, CartUpdatedType, customerId, occurredAt.Value) { Cart = update };
+        return head with { Cart = new CartUpdated { EventId = head.Id, OccurredAt = head.OccurredAt, Device = device, Items = items, Currency = currency, Value = value } };
     }
 
-    private static ReceivedEvent? ReadPurchase(Fields fields, string? id, string? customerId, DateTimeOffset? occurredAt)
+    private static ReceivedEvent? ReadPurchase(JsonFields fields, ReceivedEvent? head)
     {
         var orderId = fields.RequiredString("orderId", MaxIdLength);
         var revenue = fields.RequiredNumber("revenue");
         var currency = fields.Has("currency") ? fields.RequiredCurrency("currency") : "EUR";
         var items = ReadItems(fields, required: false);
-        if (id is null || customerId is null || occurredAt is null || orderId is null || revenue is null || currency is null)
+        if (head is null || orderId is null || revenue is null || currency is null)
         {
             return null;
         }
 
-        var purchase = new PurchaseCompleted { EventId = id, OrderId = orderId, OccurredAt = occurredAt.Value, Revenue = revenue.Value };
-        return new ReceivedEvent(id, PurchaseCompletedType, customerId, occurredAt.Value) { Purchase = purchase, Currency = currency, Items = items ?? [] };
+        var purchase = new PurchaseCompleted { EventId = head.Id, OrderId = orderId, OccurredAt = head.OccurredAt, Revenue = revenue.Value };
+        return head with { Purchase = purchase, Currency = currency, Items = items ?? [] };
     }
 
-    private static List<CartItem>? ReadItems(Fields fields, bool required)
+    /// <summary>Product and category views are stored for the abandoned-session journeys; nothing is signalled yet.</summary>
+    private static ReceivedEvent? ReadView(JsonFields fields, ReceivedEvent? head, string idField)
+    {
+        var viewed = fields.RequiredString(idField, MaxIdLength);
+        fields.OptionalString("name", 500);
+        fields.OptionalUrl("url");
+        fields.OptionalNumber("price");
+        if (fields.Has("device"))
+        {
+            fields.RequiredOneOf("device", [Devices.Mobile, Devices.Desktop]);
+        }
+
+        return viewed is null ? null : head;
+    }
+
+    private static ReceivedEvent? ReadCustomer(JsonFields fields, ReceivedEvent? head)
+    {
+        var values = ReadProfile(fields);
+        if (values is { Count: 0 })
+        {
+            return fields.Fail<ReceivedEvent>(string.Empty, "A customer_updated event sets at least one of: email, phone, timeZone, pushTokens, webPush, lineUserId.");
+        }
+
+        return head is null || values is null ? null : head with { Profile = new ProfileChange { CustomerId = head.CustomerId, Values = values } };
+    }
+
+    private static ReceivedEvent? ReadConsent(JsonFields fields, ReceivedEvent? head)
+    {
+        var category = fields.RequiredOneOf("category", Consents.All);
+        var granted = fields.RequiredBool("granted");
+        return head is null || category is null || granted is null
+            ? null
+            : head with { Consent = new ConsentChange(category, granted.Value, head.OccurredAt, "storefront") };
+    }
+
+    private static bool ReadGroup(
+        JsonFields fields, Dictionary<string, string?> values, string name, (string Json, string Property)[] required, (string Json, string Property)[] optional)
+    {
+        if (!fields.Mentions(name))
+        {
+            return true;
+        }
+
+        var group = fields.Get(name);
+        var all = required.Concat(optional).ToArray();
+        if (group.ValueKind == JsonValueKind.Null)
+        {
+            foreach (var (_, property) in all)
+            {
+                values[property] = null;
+            }
+
+            return true;
+        }
+
+        if (group.ValueKind != JsonValueKind.Object)
+        {
+            fields.Fail<object>(name, "Must be an object or null.");
+            return false;
+        }
+
+        var inner = fields.Nested(group, name);
+        var valid = true;
+        foreach (var (json, property) in all)
+        {
+            var isRequired = required.Contains((json, property));
+            if (!inner.Has(json))
+            {
+                if (isRequired)
+                {
+                    inner.Fail<object>(json, "Is required.");
+                    valid = false;
+                }
+                else if (inner.Mentions(json))
+                {
+                    values[property] = null;
+                }
+
+                continue;
+            }
+
+            var text = json == "endpoint" ? inner.Url(json, inner.Get(json), httpsOnly: true) : inner.Text(json, inner.Get(json), MaxTokenLength);
+            valid &= text is not null;
+            values[property] = text;
+        }
+
+        return valid;
+    }
+
+    private static List<CartItem>? ReadItems(JsonFields fields, bool required)
     {
         if (!fields.Has("items") && !required)
         {
@@ -118,159 +294,34 @@ public static partial class EventReader
         return items;
     }
 
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex CurrencyCode();
+    private static Dictionary<string, string[]> Flatten(Dictionary<string, List<string>> errors) =>
+        errors.ToDictionary(e => e.Key.Length == 0 ? "body" : e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
-    [GeneratedRegex(@"(Z|[+-][0-9]{2}:?[0-9]{2})$", RegexOptions.IgnoreCase)]
-    private static partial Regex ExplicitOffset();
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex Email();
 
-    /// <summary>Field readers over one JSON object; every problem is recorded under the field's full path.</summary>
-    private sealed class Fields(JsonElement obj, string prefix, Dictionary<string, List<string>> errors)
-    {
-        public Fields Nested(JsonElement element, string path) => new(element, path, errors);
-
-        public bool Has(string name) => obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
-
-        public T? Fail<T>(string name, string message)
-        {
-            var key = prefix.Length == 0 ? name : $"{prefix}.{name}";
-            if (!errors.TryGetValue(key, out var list))
-            {
-                errors[key] = list = [];
-            }
-
-            list.Add(message);
-            return default;
-        }
-
-        public string? RequiredString(string name, int maxLength)
-        {
-            if (!Present(name, out var value))
-            {
-                return null;
-            }
-
-            if (value.ValueKind != JsonValueKind.String)
-            {
-                return Fail<string>(name, "Must be a string.");
-            }
-
-            var text = value.GetString()!;
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                return Fail<string>(name, "Must not be empty.");
-            }
-
-            return text.Length > maxLength ? Fail<string>(name, $"At most {maxLength} characters.") : text;
-        }
-
-        public string? RequiredOneOf(string name, string[] allowed)
-        {
-            var text = RequiredString(name, 50);
-            return text is null || allowed.Contains(text, StringComparer.Ordinal)
-                ? text
-                : Fail<string>(name, $"Must be one of: {string.Join(", ", allowed)}.");
-        }
-
-        public string? RequiredCurrency(string name)
-        {
-            var text = RequiredString(name, 3);
-            return text is null || CurrencyCode().IsMatch(text) ? text : Fail<string>(name, "Must be an ISO 4217 code such as EUR.");
-        }
-
-        public DateTimeOffset? RequiredTime(string name)
-        {
-            if (!Present(name, out var value))
-            {
-                return null;
-            }
-
-            // An explicit offset is required: a time without one would be read in the server's zone.
-            if (value.ValueKind != JsonValueKind.String || !ExplicitOffset().IsMatch(value.GetString()!)
-                || !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
-            {
-                return Fail<DateTimeOffset?>(name, "Must be an ISO 8601 date-time with an offset, e.g. 2026-03-02T10:00:00Z.");
-            }
-
-            return time;
-        }
-
-        public decimal? RequiredNumber(string name) => Present(name, out var value) ? NonNegative(name, value) : null;
-
-        public decimal? OptionalNumber(string name) => Has(name) ? NonNegative(name, obj.GetProperty(name)) : null;
-
-        public int? OptionalPositiveInt(string name)
-        {
-            if (!Has(name))
-            {
-                return null;
-            }
-
-            var value = obj.GetProperty(name);
-            return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= 1
-                ? number
-                : Fail<int?>(name, "Must be a whole number of at least 1.");
-        }
-
-        public string? OptionalUrl(string name)
-        {
-            if (!Has(name))
-            {
-                return null;
-            }
-
-            var value = obj.GetProperty(name);
-            return value.ValueKind == JsonValueKind.String && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri)
-                && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-                ? value.GetString()
-                : Fail<string>(name, "Must be an absolute http(s) URL.");
-        }
-
-        public JsonElement? RequiredArray(string name)
-        {
-            if (!Present(name, out var value))
-            {
-                return null;
-            }
-
-            return value.ValueKind == JsonValueKind.Array ? value : Fail<JsonElement?>(name, "Must be an array.");
-        }
-
-        private decimal? NonNegative(string name, JsonElement value)
-        {
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var number))
-            {
-                return Fail<decimal?>(name, "Must be a number.");
-            }
-
-            return number < 0 ? Fail<decimal?>(name, "Must not be negative.") : number;
-        }
-
-        private bool Present(string name, out JsonElement value)
-        {
-            if (obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null)
-            {
-                return true;
-            }
-
-            Fail<object>(name, "Is required.");
-            return false;
-        }
-    }
+    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    private static partial Regex E164();
 }
 
-/// <summary>The outcome of reading an event: the event, or the problems per field.</summary>
-public sealed record EventReading(ReceivedEvent? Event, IDictionary<string, string[]> Errors)
+/// <summary>The outcome of reading a body: the events, or the problems per field.</summary>
+public sealed record EventReading(IReadOnlyList<ReceivedEvent> Events, bool IsBatch, IDictionary<string, string[]> Errors)
 {
-    public static EventReading Failed(Dictionary<string, string[]> errors) => new(null, errors);
+    public static EventReading Failed(Dictionary<string, string[]> errors) => new([], false, errors);
 }
 
-/// <summary>A storefront event that passed validation, with the journey signal it carries.</summary>
+/// <summary>A storefront event that passed validation, with what it changes or signals; <see cref="Payload"/> is its JSON.</summary>
 public sealed record ReceivedEvent(string Id, string Type, string CustomerId, DateTimeOffset OccurredAt)
 {
+    public string Payload { get; init; } = "{}";
+
     public CartUpdated? Cart { get; init; }
 
     public PurchaseCompleted? Purchase { get; init; }
+
+    public ProfileChange? Profile { get; init; }
+
+    public ConsentChange? Consent { get; init; }
 
     public string Currency { get; init; } = "EUR";
 

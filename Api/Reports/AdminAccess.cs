@@ -10,15 +10,11 @@ namespace AbandonedCart.Api.Reports;
 /// </summary>
 public static class AdminAccess
 {
-    public const string ConfigKey = "Admin:ApiKey";
+    public const string ConfigKey = Security.AdminAuth.ConfigKey;
     public const string BasicUser = "admin";
 
-    public static bool IsBearer(StringValues authorization, string? adminKey)
-    {
-        var header = authorization.ToString();
-        const string prefix = "Bearer ";
-        return header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && Matches(header[prefix.Length..].Trim(), adminKey);
-    }
+    /// <summary>The bearer check shared with the admin endpoints (<see cref="Security.AdminAuth"/>).</summary>
+    public static bool IsBearer(StringValues authorization, string? adminKey) => Security.AdminAuth.IsBearer(authorization, adminKey);
 
     public static bool IsBasic(StringValues authorization, string? adminKey)
     {
@@ -43,8 +39,8 @@ public static class AdminAccess
         return colon > 0 && decoded[..colon] == BasicUser && Matches(decoded[(colon + 1)..], adminKey);
     }
 
-    // Constant-time comparison so response timing does not reveal how much of a guessed key was right.
+    // Both sides hashed, then compared in constant time: timing reveals neither the key's content nor its length.
     private static bool Matches(string given, string? adminKey) =>
         !string.IsNullOrEmpty(adminKey)
-        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(adminKey));
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(adminKey)));
 }

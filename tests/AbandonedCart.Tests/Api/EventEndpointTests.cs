@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AbandonedCart.Activities.Storage;
@@ -27,8 +26,8 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal((body["id"]!.ToString(), "accepted"), (answer["id"]!.ToString(), answer["status"]!.ToString()));
-        var stored = await EventRowsAsync(customer);
-        Assert.Equal(("cart_updated", "delivered"), Assert.Single(stored));
+        Assert.Equal("cart_updated", Assert.Single(await EventRowsAsync(customer)).Type);
+        await Eventually.HoldsAsync(async () => (await EventRowsAsync(customer))[0].Status == "delivered");
         Assert.Equal(1, await CountAsync("customers", "id", customer));
 
         var signal = Assert.Single(signals.Carts);
@@ -50,7 +49,9 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         using var second = await PostAsync(body);
 
         Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, second.StatusCode));
+        Assert.Equal("duplicate", JsonNode.Parse(await second.Content.ReadAsStringAsync())!["status"]!.ToString());
         Assert.Single(await EventRowsAsync(customer));
+        await Eventually.HoldsAsync(async () => (await EventRowsAsync(customer))[0].Status == "delivered");
         Assert.Single(signals.Carts);
     }
 
@@ -59,8 +60,8 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
     {
         var customer = NewCustomer();
 
-        using var response = await Client.PostAsync(
-            "/v1/events", new StringContent($$"""{"id": "e-1", "type": "cart_updated", "customerId": "{{customer}}", """, Encoding.UTF8, "application/json"));
+        using var response = await Client.SendAsync(
+            ApiFactory.SignedEvent($$"""{"id": "e-1", "type": "cart_updated", "customerId": "{{customer}}", """));
 
         var errors = await AssertProblemAsync(response);
         Assert.Contains("body", errors.Keys);
@@ -124,7 +125,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
     [InlineData("")]
     public async Task PostEvent_NotAnObject_Returns400(string raw)
     {
-        using var response = await Client.PostAsync("/v1/events", new StringContent(raw, Encoding.UTF8, "application/json"));
+        using var response = await Client.SendAsync(ApiFactory.SignedEvent(raw));
 
         var errors = await AssertProblemAsync(response);
         Assert.Contains("body", errors.Keys);
@@ -140,6 +141,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         using var response = await PostAsync(Purchase(customer, orderId));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Eventually.HoldsAsync(async () => (await EventRowsAsync(customer)).All(e => e.Status == "delivered"));
         var purchase = Assert.Single(await new PurchaseStore(db.DataSource).ForCustomerAsync(customer));
         Assert.Equal((orderId, 19.9m, "EUR"), (purchase.OrderId, purchase.Revenue, purchase.Currency));
         var signal = Assert.Single(signals.Purchases);
@@ -155,6 +157,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         using var response = await PostAsync(Purchase(customer, $"o-{Guid.NewGuid():N}"));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Eventually.HoldsAsync(async () => (await EventRowsAsync(customer))[0].Status == "delivered");
         Assert.Single(signals.Purchases);
         Assert.Equal(("purchase_completed", "delivered"), Assert.Single(await EventRowsAsync(customer)));
     }
@@ -175,7 +178,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
     }
 
     [Fact]
-    public async Task PostEvent_TemporalUnreachable_Returns202AndEventStaysPending()
+    public async Task PostEvent_TemporalUnreachable_Returns202AndEventStaysPendingWithRetries()
     {
         var customer = NewCustomer();
         signals.Unreachable[customer] = true;
@@ -184,9 +187,11 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        var row = await conn.QuerySingleAsync<(string Status, int Attempts, string Error)>(
-            "SELECT delivery_status, attempts, last_error FROM storefront_events WHERE customer_id = @customer", new { customer });
-        Assert.Equal(("pending", 1, nameof(HttpRequestException)), row);
+        const string sql = "SELECT delivery_status, attempts, last_error FROM storefront_events WHERE customer_id = @customer";
+        await Eventually.HoldsAsync(async () => (await conn.QuerySingleAsync<(string, int Attempts, string?)>(sql, new { customer })).Attempts >= 2);
+        var row = await conn.QuerySingleAsync<(string Status, int Attempts, string Error)>(sql, new { customer });
+        Assert.Equal(("pending", "RpcException Unavailable"), (row.Status, row.Error));
+        Assert.Empty(signals.Carts);
     }
 
     [Fact]
@@ -244,7 +249,7 @@ public sealed class EventEndpointTests(PostgresDatabase db) : IClassFixture<Post
         """)!.AsObject();
 
     private async Task<HttpResponseMessage> PostAsync(JsonObject body) =>
-        await Client.PostAsync("/v1/events", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        await Client.SendAsync(ApiFactory.SignedEvent(body.ToJsonString()));
 
     private static async Task<Dictionary<string, string[]>> AssertProblemAsync(HttpResponseMessage response)
     {
