@@ -58,6 +58,15 @@ public class SimulateCommandTests
     [Theory]
     [InlineData("desktop-exhausted.json", "exhausted")]
     [InlineData("purchase-before-first-send.json", "purchased")]
+    [InlineData("rule-7-day-cap.json", "capped")]
+    [InlineData("rule-cross-journey-cap.json", "purchased")]
+    [InlineData("rule-quiet-hours-dst.json", "purchased")]
+    [InlineData("rule-consent-withdrawn.json", "purchased")]
+    [InlineData("rule-retargeting.json", "engaged")]
+    [InlineData("rule-holdout.json", "holdout")]
+    [InlineData("rule-journey-stopped.json", "stopped")]
+    [InlineData("rule-journey-disabled.json", "stopped")]
+    [InlineData("rule-cart-update-restarts-wait.json", "purchased")]
     public async Task RunAsync_ExampleScenario_EndsWithItsOutcome(string file, string outcome)
     {
         var stdout = new StringWriter();
