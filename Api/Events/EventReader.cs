@@ -97,7 +97,7 @@ public static partial class EventReader
         }
 
         Set(ProfileProperties.Email, "email", v => fields.Text("email", v, 254) is { } e && Email().IsMatch(e) ? e : fields.Fail<string>("email", "Must be an email address."));
-        Set(ProfileProperties.Phone, "phone", v => fields.Text("phone", v, 16) is { } p && E164().IsMatch(p) ? p : fields.Fail<string>("phone", "Must be an E.164 number such as +4915112345678."));
+        Set(ProfileProperties.Phone, "phone", v => fields.Text("phone", v, 16) is { } p && AbandonedCart.Activities.Channels.SmsChannel.IsE164(p) ? p : fields.Fail<string>("phone", "Must be an E.164 number such as +4915112345678."));
         Set(ProfileProperties.TimeZone, "timeZone", v => fields.Text("timeZone", v, 64) is { } z && TimeZoneInfo.TryFindSystemTimeZoneById(z, out _) ? z : fields.Fail<string>("timeZone", "Must be an IANA time zone such as Europe/Berlin."));
         Set(ProfileProperties.LineUserId, "lineUserId", v => fields.Text("lineUserId", v, 100));
         valid &= ReadGroup(fields, values, "pushTokens", required: [], optional: [("fcm", ProfileProperties.FcmToken), ("apns", ProfileProperties.ApnsToken), ("huawei", ProfileProperties.HuaweiToken)]);
@@ -300,8 +300,6 @@ public static partial class EventReader
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     private static partial Regex Email();
 
-    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
-    private static partial Regex E164();
 }
 
 /// <summary>The outcome of reading a body: the events, or the problems per field.</summary>

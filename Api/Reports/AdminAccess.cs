@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 
@@ -36,11 +35,6 @@ public static class AdminAccess
         }
 
         var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && decoded[..colon] == BasicUser && Matches(decoded[(colon + 1)..], adminKey);
+        return colon > 0 && decoded[..colon] == BasicUser && Security.AdminAuth.KeyMatches(decoded[(colon + 1)..], adminKey);
     }
-
-    // Both sides hashed, then compared in constant time: timing reveals neither the key's content nor its length.
-    private static bool Matches(string given, string? adminKey) =>
-        !string.IsNullOrEmpty(adminKey)
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(adminKey)));
 }

@@ -35,10 +35,13 @@ public sealed class AdminAuth(IConfiguration configuration) : IEndpointFilter
             return false;
         }
 
-        var given = SHA256.HashData(Encoding.UTF8.GetBytes(value[scheme.Length..].Trim()));
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(adminKey));
-        return CryptographicOperations.FixedTimeEquals(given, expected);
+        return KeyMatches(value[scheme.Length..].Trim(), adminKey);
     }
+
+    /// <summary>True when <paramref name="given"/> is the configured key; false when no key is configured.</summary>
+    public static bool KeyMatches(string given, string? adminKey) =>
+        !string.IsNullOrEmpty(adminKey)
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(adminKey)));
 }
 
 /// <summary>Puts endpoints behind <see cref="AdminAuth"/>.</summary>
