@@ -1,8 +1,10 @@
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Activities.Tracking;
 using AbandonedCart.Workflows;
+using AbandonedCart.Workflows.Decisions;
 using Microsoft.Extensions.Logging;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -49,17 +51,8 @@ public sealed class JourneyActivities(
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
-        var settings = await journeys.GetSettingsAsync(request.Journey, cancellationToken);
         var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
-        var last = await messages.LastSentAsync(request.CustomerId, request.Journey, cancellationToken);
-        return new SendContext
-        {
-            JourneyEnabled = settings.Enabled,
-            HoldoutPercent = settings.HoldoutPercent,
-            TimeZone = customer?.TimeZone,
-            LastJourneyMessageAt = last.ThisJourney,
-            LastOtherJourneyMessageAt = last.OtherJourneys,
-        };
+        return await ReadSendContextAsync(request.CustomerId, request.Journey, customer, cancellationToken);
     }
 
     [Activity]
@@ -85,6 +78,11 @@ public sealed class JourneyActivities(
         }
 
         var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
+        if (request.Gate is { } gate && await GateAsync(request, gate, customer, cancellationToken) is { } notNow)
+        {
+            return notNow;
+        }
+
         var reason = customer is null ? Reasons.NoAddress : rule.IneligibleReason(customer);
         if (reason is not null)
         {
@@ -238,6 +236,52 @@ public sealed class JourneyActivities(
         }
 
         return new AudienceResult { Audiences = [.. memberships.Select(m => m.Audience)] };
+    }
+
+    private async Task<SendContext> ReadSendContextAsync(string customerId, string journey, CustomerProfile? customer, CancellationToken cancellationToken)
+    {
+        var settings = await journeys.GetSettingsAsync(journey, cancellationToken);
+        var last = await messages.LastSentAsync(customerId, journey, cancellationToken);
+        return new SendContext
+        {
+            JourneyEnabled = settings.Enabled,
+            HoldoutPercent = settings.HoldoutPercent,
+            TimeZone = customer?.TimeZone,
+            LastJourneyMessageAt = last.ThisJourney,
+            LastOtherJourneyMessageAt = last.OtherJourneys,
+        };
+    }
+
+    /// <summary>
+    /// The journey switch, cross-journey cap and quiet hours at send time: a <c>stopped</c> or <c>deferred</c> result,
+    /// recorded in the message log under the request's decision key, or null when the message may go now.
+    /// </summary>
+    private async Task<SendResult?> GateAsync(SendRequest request, SendGatePolicy gate, CustomerProfile? customer, CancellationToken cancellationToken)
+    {
+        var context = await ReadSendContextAsync(request.CustomerId, request.Journey, customer, cancellationToken);
+        var decision = SendGate.Decide(time.GetUtcNow(), context, gate);
+        var result = !context.JourneyEnabled ? SendResult.Stopped()
+            : decision.SendNow ? null
+            : SendResult.Deferred(decision.Reason!, decision.Until);
+        if (result is null)
+        {
+            return null;
+        }
+
+        var head = new MessageHead
+        {
+            IdempotencyKey = request.DecisionKey ?? $"{request.IdempotencyKey}:{result.Status}",
+            CustomerId = request.CustomerId,
+            Journey = request.Journey,
+            EntryKey = request.EntryKey,
+            Channel = request.Channel,
+            Step = request.Step,
+        };
+        await messages.RecordDecisionAsync(head, result.Status, result.Reason!, result.Until, cancellationToken);
+        logger.LogInformation(
+            "Not sending {Channel} for customer {CustomerId} now: {Status} ({Reason}) until {Until}",
+            request.Channel, request.CustomerId, result.Status, result.Reason, result.Until);
+        return result;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using AbandonedCart.Workflows.Decisions;
+
 namespace AbandonedCart.Workflows;
 
 /// <summary>
@@ -57,6 +59,15 @@ public sealed record AbandonedCartJourney
     /// keeps every run's history bounded. Each cart update costs about four events.
     /// </summary>
     public int HistoryEventLimit { get; init; } = 1000;
+
+    /// <summary>The cross-journey cap and quiet hours, as the send activity applies them at send time.</summary>
+    public SendGatePolicy Gate => new()
+    {
+        CrossJourneyCap = CrossJourneyCap,
+        QuietFrom = QuietFrom,
+        QuietUntil = QuietUntil,
+        DefaultTimeZone = DefaultTimeZone,
+    };
 
     public IReadOnlyList<string> ChainFor(string device) =>
         string.Equals(device, Devices.Mobile, StringComparison.OrdinalIgnoreCase) ? MobileChain : DesktopChain;

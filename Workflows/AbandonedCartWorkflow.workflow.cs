@@ -33,6 +33,12 @@ public sealed class AbandonedCartWorkflow
     private readonly State state;
     private int activitiesInFlight;
 
+    // The entry record, written while the first message goes out (patch gate-checked-at-send).
+    private Task? entryRecorded;
+
+    // A LastChannel change that rides along with the next JourneyStage upsert (patch gate-checked-at-send).
+    private bool lastChannelPending;
+
     [WorkflowInit]
     public AbandonedCartWorkflow(Input input)
     {
@@ -79,6 +85,11 @@ public sealed class AbandonedCartWorkflow
         // 3. Two tracks at once: retargeting audiences, and the chain of messages one at a time.
         var retargeting = RetargetAsync();
         var outcome = entryOutcome ?? await RunChainAsync();
+        if (entryRecorded is not null)
+        {
+            await entryRecorded;
+        }
+
         await RecordOutcomeAsync(outcome);
 
         // 4. The run completes when retargeting is done too; a new cart meanwhile starts a new round.
@@ -176,7 +187,7 @@ public sealed class AbandonedCartWorkflow
         }
         else
         {
-            await RecordAsync(
+            var entry = RecordAsync(
                 a => a.RecordEntryAsync(new JourneyEntry
                 {
                     EntryKey = EntryKey,
@@ -189,16 +200,25 @@ public sealed class AbandonedCartWorkflow
                     Currency = state.Cart.Currency,
                 }),
                 holdout ? "holdout entry" : "journey entry");
-            if (holdout)
+            if (!holdout && GateAtSend && !SendGate.IsCapped(Workflow.UtcNow, context, journey))
             {
-                outcome = Outcomes.Holdout;
-                await RecordDecisionAsync("holdout", Reasons.Holdout, null, null, null);
+                // The entry is recorded while the audiences and the first message go out.
+                entryRecorded = entry;
             }
-            else if (SendGate.IsCapped(Workflow.UtcNow, context, journey))
+            else
             {
-                // Capped customers get no messages; the retargeting track has its own 14-day rule.
-                outcome = Outcomes.Capped;
-                await RecordDecisionAsync("capped", Reasons.RecentlyMessaged, null, null, null);
+                await entry;
+                if (holdout)
+                {
+                    outcome = Outcomes.Holdout;
+                    await RecordDecisionAsync("holdout", Reasons.Holdout, null, null, null);
+                }
+                else if (SendGate.IsCapped(Workflow.UtcNow, context, journey))
+                {
+                    // Capped customers get no messages; the retargeting track has its own 14-day rule.
+                    outcome = Outcomes.Capped;
+                    await RecordDecisionAsync("capped", Reasons.RecentlyMessaged, null, null, null);
+                }
             }
         }
 
@@ -217,14 +237,13 @@ public sealed class AbandonedCartWorkflow
             // Wait for the current message's window when resuming after continue-as-new.
             if (state.WindowEndsAt is null)
             {
-                var gate = await WaitForSendSlotAsync(channel, step);
-                if (gate is not null)
+                var (ended, result) = GateAtSend ? await SendWhenAllowedAsync(channel, step) : await GateThenSendAsync(channel, step);
+                if (ended is not null)
                 {
-                    return gate;
+                    return ended;
                 }
 
-                var result = await SendAsync(channel, step);
-                if (!result.Sent)
+                if (!result!.Sent)
                 {
                     state.ChainIndex++;
                     continue;
@@ -255,6 +274,47 @@ public sealed class AbandonedCartWorkflow
         }
 
         return Purchased ? Outcomes.Purchased : Outcomes.Exhausted;
+    }
+
+    /// <summary>
+    /// Sends the step's message, the send itself checking the switch, cross-journey cap and quiet hours at send time;
+    /// a deferral waits until allowed and tries again. Ended is the chain's outcome when it ends here.
+    /// </summary>
+    private async Task<(string? Ended, SendResult? Result)> SendWhenAllowedAsync(string channel, int step)
+    {
+        while (true)
+        {
+            if (Purchased)
+            {
+                return (Outcomes.Purchased, null);
+            }
+
+            var result = await SendAsync(channel, step, gated: true);
+            if (result.Status == SendResult.StoppedStatus)
+            {
+                return (Outcomes.Stopped, null);
+            }
+
+            if (result.Status != SendResult.DeferredStatus)
+            {
+                return (null, result);
+            }
+
+            var until = result.Until ?? Workflow.UtcNow;
+            SetStage(Stages.Deferred, channel, until);
+            await WaitUntilAsync(() => Purchased || CartEmpty, until, $"deferring the {Label(channel)} ({result.Reason})");
+            if (CartEmpty)
+            {
+                return (Outcomes.CartEmptied, null);
+            }
+        }
+    }
+
+    /// <summary>The released path (before patch gate-checked-at-send): read the send context, defer or send.</summary>
+    private async Task<(string? Ended, SendResult? Result)> GateThenSendAsync(string channel, int step)
+    {
+        var gate = await WaitForSendSlotAsync(channel, step);
+        return gate is not null ? (gate, null) : (null, await SendAsync(channel, step, gated: false));
     }
 
     /// <summary>Defers the next send while the journey's caps or quiet hours forbid it; null when it may go now.</summary>
@@ -290,10 +350,11 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
-    private async Task<SendResult> SendAsync(string channel, int step)
+    private async Task<SendResult> SendAsync(string channel, int step, bool gated)
     {
         SetStage(Stages.Sending, channel, Workflow.UtcNow);
         var key = $"{EntryKey}:{step}";
+        var decisionKey = gated ? $"{EntryKey}:{step}:gate:{state.Log.Count}" : null;
         var request = new SendRequest
         {
             IdempotencyKey = key,
@@ -305,6 +366,8 @@ public sealed class AbandonedCartWorkflow
             Items = state.Cart!.Items,
             CartValue = state.Cart.TotalValue,
             Currency = state.Cart.Currency,
+            Gate = gated ? journey.Gate : null,
+            DecisionKey = decisionKey,
         };
         SendResult result;
         try
@@ -325,11 +388,22 @@ public sealed class AbandonedCartWorkflow
             activitiesInFlight--;
         }
 
-        state.Log.Add(new LogEntry(Workflow.UtcNow, channel, step, key, result.Sent ? "sent" : "skipped", result.Reason, null));
+        var decided = result.Status is SendResult.DeferredStatus or SendResult.StoppedStatus;
+        state.Log.Add(decided
+            ? new LogEntry(Workflow.UtcNow, channel, step, decisionKey!, result.Status, result.Reason, result.Until)
+            : new LogEntry(Workflow.UtcNow, channel, step, key, result.Sent ? SendResult.SentStatus : SendResult.SkippedStatus, result.Reason, null));
         if (result.Sent)
         {
             state.LastChannel = channel;
-            Workflow.UpsertTypedSearchAttributes(SearchAttributes.LastChannel.ValueSet(channel));
+            if (gated)
+            {
+                // The stage changes right after a send; one upsert carries both.
+                lastChannelPending = true;
+            }
+            else
+            {
+                Workflow.UpsertTypedSearchAttributes(SearchAttributes.LastChannel.ValueSet(channel));
+            }
         }
 
         return result;
@@ -416,6 +490,13 @@ public sealed class AbandonedCartWorkflow
             }));
         }
     }
+
+    /// <summary>
+    /// Since patch <c>gate-checked-at-send</c> the send activity checks the switch, cross-journey cap and quiet hours
+    /// itself and the entry is recorded alongside the first send: one activity and one workflow task fewer per message. Carts that
+    /// entered before keep the released path (a send-context read before every send).
+    /// </summary>
+    private static bool GateAtSend => Workflow.Patched(Patches.GateCheckedAtSend);
 
     private bool HistoryTooLong => Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= journey.HistoryEventLimit;
 
@@ -521,10 +602,22 @@ public sealed class AbandonedCartWorkflow
         Workflow.CurrentDetails = nextStep is null
             ? $"**{stage}**"
             : $"**{stage}**: next {nextStep} at {nextAt:yyyy-MM-dd HH:mm} UTC";
+        var updates = new List<SearchAttributeUpdate>(2);
+        if (lastChannelPending)
+        {
+            updates.Add(SearchAttributes.LastChannel.ValueSet(state.LastChannel!));
+            lastChannelPending = false;
+        }
+
         if (state.Stage != stage)
         {
             state.Stage = stage;
-            Workflow.UpsertTypedSearchAttributes(SearchAttributes.JourneyStage.ValueSet(stage));
+            updates.Add(SearchAttributes.JourneyStage.ValueSet(stage));
+        }
+
+        if (updates.Count > 0)
+        {
+            Workflow.UpsertTypedSearchAttributes([.. updates]);
         }
     }
 
@@ -645,6 +738,9 @@ public sealed class AbandonedCartWorkflow
     {
         /// <summary>Email window shortened from 1 day to 12 hours.</summary>
         public const string EmailWindow12Hours = "email-window-12h";
+
+        /// <summary>Switch, cross-journey cap and quiet hours checked by the send activity; entry recorded alongside the first send.</summary>
+        public const string GateCheckedAtSend = "gate-checked-at-send";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>

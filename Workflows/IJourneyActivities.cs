@@ -1,3 +1,4 @@
+using AbandonedCart.Workflows.Decisions;
 using Temporalio.Activities;
 
 namespace AbandonedCart.Workflows;
@@ -12,7 +13,11 @@ public interface IJourneyActivities
     [Activity]
     Task<SendContext> GetSendContextAsync(SendContextRequest request);
 
-    /// <summary>Checks eligibility (consent and address) at send time and sends once per idempotency key.</summary>
+    /// <summary>
+    /// Checks eligibility (consent and address) at send time and sends once per idempotency key. With a
+    /// <see cref="SendRequest.Gate"/> it first checks the journey switch, the cross-journey cap and quiet hours, and
+    /// answers <c>stopped</c> or <c>deferred</c> (recorded under <see cref="SendRequest.DecisionKey"/>) instead of sending.
+    /// </summary>
     [Activity]
     Task<SendResult> SendMessageAsync(SendRequest request);
 
@@ -86,11 +91,26 @@ public sealed record SendRequest
     public decimal CartValue { get; init; }
 
     public string Currency { get; init; } = "EUR";
+
+    /// <summary>
+    /// When set, the switch, cross-journey cap and quiet hours are checked by the send itself, at send time, saving
+    /// the journey a round trip per message; null (journeys started before patch <c>gate-checked-at-send</c>) sends
+    /// without those checks, which the journey then made itself.
+    /// </summary>
+    public SendGatePolicy? Gate { get; init; }
+
+    /// <summary>Idempotency key of the <c>deferred</c> or <c>stopped</c> decision, when the gate says not now.</summary>
+    public string? DecisionKey { get; init; }
 }
 
 public sealed record SendResult
 {
-    /// <summary><c>sent</c> or <c>skipped</c>.</summary>
+    public const string SentStatus = "sent";
+    public const string SkippedStatus = "skipped";
+    public const string DeferredStatus = "deferred";
+    public const string StoppedStatus = "stopped";
+
+    /// <summary><c>sent</c> or <c>skipped</c>; with a gate also <c>deferred</c> (until <see cref="Until"/>) or <c>stopped</c>.</summary>
     public required string Status { get; init; }
 
     /// <summary>Why it was skipped (<c>no_consent</c>, <c>no_address</c>, …).</summary>
@@ -100,9 +120,16 @@ public sealed record SendResult
 
     public string? ProviderMessageId { get; init; }
 
-    public bool Sent => Status == "sent";
+    /// <summary>Not before this time, when <c>deferred</c>.</summary>
+    public DateTimeOffset? Until { get; init; }
 
-    public static SendResult Skipped(string reason) => new() { Status = "skipped", Reason = reason };
+    public bool Sent => Status == SentStatus;
+
+    public static SendResult Skipped(string reason) => new() { Status = SkippedStatus, Reason = reason };
+
+    public static SendResult Deferred(string reason, DateTimeOffset until) => new() { Status = DeferredStatus, Reason = reason, Until = until };
+
+    public static SendResult Stopped() => new() { Status = StoppedStatus, Reason = Reasons.JourneyStopped };
 }
 
 public sealed record DecisionRecord

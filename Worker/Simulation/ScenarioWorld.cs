@@ -1,6 +1,7 @@
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Workflows;
+using AbandonedCart.Workflows.Decisions;
 
 namespace AbandonedCart.Worker.Simulation;
 
@@ -94,6 +95,11 @@ public sealed class ScenarioWorld
                 return earlier;
             }
 
+            if (request.Gate is { } policy && Gate(request, policy, at) is { } notNow)
+            {
+                return notNow;
+            }
+
             var reason = ChannelRules.IneligibleReason(request.Channel, profile);
             SendResult result;
             if (reason is null)
@@ -111,6 +117,34 @@ public sealed class ScenarioWorld
             sentByKey[request.IdempotencyKey] = result;
             return result;
         }
+    }
+
+    /// <summary>The send activity's own check of the switch, cross-journey cap and quiet hours (a gated send).</summary>
+    private SendResult? Gate(SendRequest request, SendGatePolicy policy, DateTimeOffset at)
+    {
+        var context = GetSendContext(new SendContextRequest { CustomerId = request.CustomerId, Journey = request.Journey }, at);
+        var decision = SendGate.Decide(at, context, policy);
+        var result = !context.JourneyEnabled ? SendResult.Stopped()
+            : decision.SendNow ? null
+            : SendResult.Deferred(decision.Reason!, decision.Until);
+        if (result is not null)
+        {
+            RecordDecision(
+                new DecisionRecord
+                {
+                    IdempotencyKey = request.DecisionKey ?? $"{request.IdempotencyKey}:{result.Status}",
+                    CustomerId = request.CustomerId,
+                    Journey = request.Journey,
+                    Status = result.Status,
+                    Reason = result.Reason!,
+                    Channel = request.Channel,
+                    Step = request.Step,
+                    Until = result.Until,
+                },
+                at);
+        }
+
+        return result;
     }
 
     public object? RecordDecision(DecisionRecord record, DateTimeOffset at)

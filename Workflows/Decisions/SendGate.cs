@@ -6,6 +6,26 @@ public sealed record GateDecision(DateTimeOffset Until, string? Reason)
     public bool SendNow => Reason is null;
 }
 
+/// <summary>
+/// The rules of <see cref="SendGate.Decide(DateTimeOffset, SendContext, SendGatePolicy)"/>, taken from a journey's settings
+/// (<see cref="AbandonedCartJourney.Gate"/>) and carried in a <see cref="SendRequest"/> so the send activity applies the
+/// journey's own values at send time.
+/// </summary>
+public sealed record SendGatePolicy
+{
+    /// <summary>No message while the customer got a message from a different journey this recently (deferred).</summary>
+    public required TimeSpan CrossJourneyCap { get; init; }
+
+    /// <summary>Start of quiet hours, local time of the customer.</summary>
+    public required TimeOnly QuietFrom { get; init; }
+
+    /// <summary>End of quiet hours, local time of the customer.</summary>
+    public required TimeOnly QuietUntil { get; init; }
+
+    /// <summary>Time zone for quiet hours when the customer's profile has none.</summary>
+    public required string DefaultTimeZone { get; init; }
+}
+
 /// <summary>Frequency caps and quiet hours: when may the next message of a journey go out.</summary>
 public static class SendGate
 {
@@ -22,6 +42,13 @@ public static class SendGate
     /// and quiet hours on the time it yields, so a deferred message never lands inside quiet hours.
     /// </summary>
     public static GateDecision Decide(DateTimeOffset now, SendContext context, AbandonedCartJourney journey)
+    {
+        ArgumentNullException.ThrowIfNull(journey);
+        return Decide(now, context, journey.Gate);
+    }
+
+    /// <inheritdoc cref="Decide(DateTimeOffset, SendContext, AbandonedCartJourney)"/>
+    public static GateDecision Decide(DateTimeOffset now, SendContext context, SendGatePolicy journey)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(journey);

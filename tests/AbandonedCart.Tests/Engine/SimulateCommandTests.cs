@@ -43,8 +43,8 @@ public class SimulateCommandTests
             """
             {"at":"2026-03-02T10:00:00Z","kind":"wait","until":"2026-03-02T11:00:00Z","summary":"waiting 1 h after the latest cart update"}
             {"at":"2026-03-02T11:00:00Z","kind":"audience_add","audiences":["google","meta"]}
-            {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-16T11:00:00Z","summary":"keeping the customer in ad audiences for 14 d or until purchase"}
             {"at":"2026-03-02T11:00:00Z","kind":"send","channel":"mobile_push","step":1}
+            {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-16T11:00:00Z","summary":"keeping the customer in ad audiences for 14 d or until purchase"}
             {"at":"2026-03-02T11:00:00Z","kind":"wait","until":"2026-03-02T12:00:00Z","summary":"waiting 1 h for an open or click on the mobile push"}
             {"at":"2026-03-02T12:00:00Z","kind":"send","channel":"email","step":2}
             {"at":"2026-03-02T12:00:00Z","kind":"wait","until":"2026-03-03T00:00:00Z","summary":"waiting 12 h for an open or click on the email"}

@@ -181,6 +181,31 @@ public class CartJourneyRuleTests
             result.Lines);
     }
 
+    [Theory]
+    [InlineData(ScenarioRunners.Offline)]
+    [TestServerData]
+    public async Task Journey_FullDefaultJourney_EveryMessageIgnoredAndAudiencesForTheirWholeTime(string runner)
+    {
+        // The longest ordinary run of the default journey (the replay benchmark's history): every channel sent and
+        // ignored, one quiet-hours deferral, audiences added with the first message and removed 14 days later.
+        var scenario = WithAds(Cart(Devices.Mobile));
+
+        var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "full-journey");
+
+        var added = T0.AddHours(1);
+        Assert.Equal(
+            [
+                Line(added, "audience_add", audiences: ["google", "meta"]),
+                Send(added, ChannelNames.MobilePush, 1),
+                Send(T0.AddHours(2), ChannelNames.Email, 2),
+                Defer(T0.AddHours(14), ChannelNames.Sms, Reasons.QuietHours, T0.AddHours(22)),
+                Send(T0.AddHours(22), ChannelNames.Sms, 3),
+                Line(added.AddDays(14), "audience_remove", audiences: ["google", "meta"]),
+                End(added.AddDays(14), Outcomes.Exhausted),
+            ],
+            result.Lines);
+    }
+
     [Fact]
     public async Task Journey_AddedToAudiencesFiveDaysAgo_IsNotAddedAgain()
     {
@@ -269,9 +294,12 @@ public class CartJourneyRuleTests
             result.Lines);
         if (result.Run is { } run)
         {
-            var sms = run.CallsTo("SendMessage").Select(c => c.Arg<SendRequest>()).Single(r => r.Channel == ChannelNames.Sms);
-            Assert.Equal("B7", Assert.Single(sms.Items).Sku);
-            Assert.Equal(24.5m, sms.CartValue);
+            // The SMS is asked for twice: deferred by quiet hours at 14:00, sent at 22:00; both with the new cart.
+            var sms = run.CallsTo("SendMessage").Select(c => c.Arg<SendRequest>()).Where(r => r.Channel == ChannelNames.Sms).ToList();
+            Assert.Equal(2, sms.Count);
+            Assert.All(sms, r => Assert.Equal("B7", Assert.Single(r.Items).Sku));
+            Assert.All(sms, r => Assert.Equal(24.5m, r.CartValue));
+            Assert.All(sms, r => Assert.NotNull(r.Gate));
         }
     }
 
