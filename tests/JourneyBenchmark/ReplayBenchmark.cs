@@ -5,7 +5,10 @@ using Temporalio.Worker;
 
 namespace AbandonedCart.JourneyBenchmark;
 
-/// <summary>Warm replay of the default journey's full history (mobile chain ignored to the end: the longest path).</summary>
+/// <summary>
+/// Warm replay of the default journey's full history: mobile chain ignored to the end with one quiet-hours deferral,
+/// audiences added with the first message and removed 14 days later (scenario test <c>Journey_FullDefaultJourney_…</c>).
+/// </summary>
 [MemoryDiagnoser]
 [SimpleJob(warmupCount: 5, iterationCount: 15)]
 public class ReplayBenchmark
@@ -13,11 +16,18 @@ public class ReplayBenchmark
     private WorkflowReplayer replayer = null!;
     private WorkflowHistory history = null!;
 
-    public static string HistoryFile => Golden("Scenarios/mobile-chain.json");
+    public static string HistoryFile => Golden("Scenarios/full-journey.json");
 
-    /// <summary>The current journey's longest path, and the same scenario as first released (before patch email-window-12h).</summary>
-    [Params("Scenarios/mobile-chain.json", "Released/abandoned-cart-v1/mobile-chain.json")]
-    public string History { get; set; } = "Scenarios/mobile-chain.json";
+    /// <summary>
+    /// The current journey's full history; the mobile chain now, as released in v2 (before patch gate-checked-at-send)
+    /// and as first released (v1, before patch email-window-12h).
+    /// </summary>
+    [Params(
+        "Scenarios/full-journey.json",
+        "Scenarios/mobile-chain.json",
+        "Released/abandoned-cart-v2/mobile-chain.json",
+        "Released/abandoned-cart-v1/mobile-chain.json")]
+    public string History { get; set; } = "Scenarios/full-journey.json";
 
     public static string Golden(string name) => Path.Combine(RepositoryRoot(), "tests", "AbandonedCart.Tests", "Golden", name);
 
