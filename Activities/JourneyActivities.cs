@@ -259,10 +259,7 @@ public sealed class JourneyActivities(
     private async Task<SendResult?> GateAsync(SendRequest request, SendGatePolicy gate, CustomerProfile? customer, CancellationToken cancellationToken)
     {
         var context = await ReadSendContextAsync(request.CustomerId, request.Journey, customer, cancellationToken);
-        var decision = SendGate.Decide(time.GetUtcNow(), context, gate);
-        var result = !context.JourneyEnabled ? SendResult.Stopped()
-            : decision.SendNow ? null
-            : SendResult.Deferred(decision.Reason!, decision.Until);
+        var result = SendGate.RefusalAt(time.GetUtcNow(), context, gate);
         if (result is null)
         {
             return null;

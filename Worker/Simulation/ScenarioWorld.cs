@@ -123,10 +123,7 @@ public sealed class ScenarioWorld
     private SendResult? Gate(SendRequest request, SendGatePolicy policy, DateTimeOffset at)
     {
         var context = GetSendContext(new SendContextRequest { CustomerId = request.CustomerId, Journey = request.Journey }, at);
-        var decision = SendGate.Decide(at, context, policy);
-        var result = !context.JourneyEnabled ? SendResult.Stopped()
-            : decision.SendNow ? null
-            : SendResult.Deferred(decision.Reason!, decision.Until);
+        var result = SendGate.RefusalAt(at, context, policy);
         if (result is not null)
         {
             RecordDecision(

@@ -47,6 +47,22 @@ public static class SendGate
         return Decide(now, context, journey.Gate);
     }
 
+    /// <summary>
+    /// The send activity's check at send time: <c>stopped</c> while the journey switch is off, <c>deferred</c> while the
+    /// cross-journey cap or quiet hours forbid sending, null when the message may go now.
+    /// </summary>
+    public static SendResult? RefusalAt(DateTimeOffset now, SendContext context, SendGatePolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.JourneyEnabled)
+        {
+            return SendResult.Stopped();
+        }
+
+        var decision = Decide(now, context, policy);
+        return decision.SendNow ? null : SendResult.Deferred(decision.Reason!, decision.Until);
+    }
+
     /// <inheritdoc cref="Decide(DateTimeOffset, SendContext, AbandonedCartJourney)"/>
     public static GateDecision Decide(DateTimeOffset now, SendContext context, SendGatePolicy journey)
     {

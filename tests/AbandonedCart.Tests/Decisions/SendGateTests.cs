@@ -17,6 +17,22 @@ public sealed class SendGateTests
     }
 
     [Fact]
+    public void RefusalAt_SwitchOffEvenInAllowedHours_Stopped() =>
+        Assert.Equal(SendResult.Stopped(), SendGate.RefusalAt(Noon, new SendContext { JourneyEnabled = false, TimeZone = "Europe/Prague" }, Journey.Gate));
+
+    [Fact]
+    public void RefusalAt_QuietHours_DeferredToNineLocal()
+    {
+        var evening = DateTimeOffset.Parse("2026-03-02T20:30:00Z"); // 21:30 Prague
+        var refusal = SendGate.RefusalAt(evening, new SendContext { TimeZone = "Europe/Prague" }, Journey.Gate);
+        Assert.Equal(SendResult.Deferred(Reasons.QuietHours, DateTimeOffset.Parse("2026-03-03T08:00:00Z")), refusal);
+    }
+
+    [Fact]
+    public void RefusalAt_NothingInTheWay_Null() =>
+        Assert.Null(SendGate.RefusalAt(Noon, new SendContext { TimeZone = "Europe/Prague" }, Journey.Gate));
+
+    [Fact]
     public void Decide_OtherJourneyMessagedTwoHoursAgo_DefersUntil24HoursAfterIt()
     {
         var context = new SendContext { TimeZone = "Europe/Prague", LastOtherJourneyMessageAt = Noon.AddHours(-2) };
