@@ -167,10 +167,12 @@ public sealed class JourneyActivitiesCrashTests(PostgresDatabase db) : IClassFix
                         PublicKey = Base64Url.EncodeToString(WebPushEncryption.PublicBytes(vapidKey)),
                         PrivateKey = Base64Url.EncodeToString(vapidKey.ExportParameters(true).D),
                     });
-                    rig.Use(ChannelNames.WebPush, Consents.Push, new WebPushSender(http, webPush, rig.Own(new VapidSigner(webPush))));
+                    // Eligibility wants an https endpoint: the subscription names one, and the client takes its requests to the peer.
+                    var toPeer = rig.Own(new HttpClient(new ToPeer(peer.BaseUri)));
+                    rig.Use(ChannelNames.WebPush, Consents.Push, new WebPushSender(toPeer, webPush, rig.Own(new VapidSigner(webPush))));
                     var ua = rig.Own(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256));
                     var subscription = new WebPushSubscription(
-                        new Uri(peer.BaseUri, "push/sub-1").ToString(),
+                        "https://push.example/push/sub-1",
                         Base64Url.EncodeToString(WebPushEncryption.PublicBytes(ua)),
                         Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)));
                     rig.Shape = c => c with { WebPush = subscription };
@@ -207,5 +209,15 @@ public sealed class JourneyActivitiesCrashTests(PostgresDatabase db) : IClassFix
         }
 
         private void Use(string channel, string consent, IChannelSender sender) => (Channel, Consent, Sender) = (channel, consent, sender);
+    }
+
+    /// <summary>Sends every request to the peer, keeping its path: a push service at an https endpoint, reached on loopback.</summary>
+    private sealed class ToPeer(Uri peer) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.RequestUri = new Uri(peer, request.RequestUri!.PathAndQuery.TrimStart('/'));
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }
