@@ -26,7 +26,8 @@ public sealed class JourneyActivities(
     AudienceSenders audienceSenders,
     TrackingTokens tracking,
     ILogger<JourneyActivities> logger,
-    TimeProvider time) : IJourneyActivities
+    TimeProvider time,
+    ISendObserver? observer = null) : IJourneyActivities
 {
     /// <summary>
     /// A pending message row older than this belongs to an attempt that died (a crashed worker), and a new attempt
@@ -137,7 +138,13 @@ public sealed class JourneyActivities(
         }
 
         await messages.MarkSentAsync(id, receipt.Provider, receipt.ProviderMessageId, time.GetUtcNow(), cancellationToken);
-        return new SendResult { Status = "sent", MessageId = id, ProviderMessageId = receipt.ProviderMessageId };
+        var result = new SendResult { Status = "sent", MessageId = id, ProviderMessageId = receipt.ProviderMessageId };
+        if (observer is not null)
+        {
+            await observer.SentLoggedAsync(request, result, cancellationToken);
+        }
+
+        return result;
     }
 
     [Activity]
@@ -348,4 +355,13 @@ public sealed class JourneyActivities(
     /// <summary>Retryable: another attempt holds the key; by the next retry it has sent or released it.</summary>
     private static ApplicationFailureException InProgress(string key) =>
         new($"A send under key '{key}' is in progress.", errorType: "SendInProgress", nextRetryDelay: TimeSpan.FromSeconds(5));
+}
+
+/// <summary>
+/// Sees each send right after its row was committed as <c>sent</c>, before the activity returns. Not registered in
+/// production; tests register one to crash the attempt at exactly that point.
+/// </summary>
+public interface ISendObserver
+{
+    Task SentLoggedAsync(SendRequest request, SendResult result, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -40,6 +41,18 @@ public static class MessageText
         hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+    }
+
+    /// <summary>
+    /// A 32-character tag derived from our idempotency key (SHA-256, base64url, truncated), for the providers' collapse
+    /// features: a retried send replaces the earlier copy instead of standing beside it. It fits every provider's limit:
+    /// web push <c>Topic</c> (at most 32 characters of the URL-safe base64 alphabet, RFC 8030 §5.4), APNs
+    /// <c>apns-collapse-id</c> (at most 64 bytes), FCM <c>collapse_key</c> and notification <c>tag</c>, Push Kit <c>tag</c>.
+    /// </summary>
+    public static string CollapseId(string idempotencyKey)
+    {
+        ArgumentNullException.ThrowIfNull(idempotencyKey);
+        return Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)))[..32];
     }
 
     // A fixed namespace for our keys (RFC 9562 §5.5: any UUID the application owns).

@@ -144,8 +144,10 @@ public sealed class ApnsPushSender(HttpClient http, IOptions<ApnsOptions> option
         request.Headers.Add("apns-priority", "10");
         request.Headers.Add("apns-expiration", DateTimeOffset.UtcNow.AddSeconds(o.TtlSeconds).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
 
-        // Our id, derived from the idempotency key: a retried send carries the same apns-id.
+        // Our id, derived from the idempotency key: a retried send carries the same apns-id. APNs does not deduplicate
+        // on it, but on apns-collapse-id the device shows a retried copy in place of the earlier one.
         request.Headers.Add("apns-id", MessageText.IdempotencyUuid(message.IdempotencyKey).ToString());
+        request.Headers.Add("apns-collapse-id", MessageText.CollapseId(message.IdempotencyKey));
 
         using var response = await ProviderErrors.SendAsync(http, request, Name, cancellationToken, Classify, TokenProperty);
         return new ProviderReceipt(Name, response.Headers.TryGetValues("apns-id", out var ids) ? ids.FirstOrDefault() : null);

@@ -76,6 +76,10 @@ public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options,
             notification["image"] = image;
         }
 
+        // A retried send of this step collapses with the earlier copy: at FCM while undelivered (collapse_key), in the
+        // Android drawer once shown (tag), and on iOS through APNs (apns-collapse-id).
+        var collapseId = MessageText.CollapseId(message.IdempotencyKey);
+
         return new()
         {
             ["message"] = new Dictionary<string, object>
@@ -91,7 +95,8 @@ public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options,
                 {
                     ["priority"] = "high",
                     ["ttl"] = $"{ttlSeconds}s",
-                    ["collapse_key"] = "abandoned_cart",
+                    ["collapse_key"] = collapseId,
+                    ["notification"] = new Dictionary<string, string> { ["tag"] = collapseId },
                 },
                 ["apns"] = new Dictionary<string, object>
                 {
@@ -99,6 +104,7 @@ public sealed class FcmPushSender(HttpClient http, IOptions<FcmOptions> options,
                     {
                         ["apns-priority"] = "10",
                         ["apns-push-type"] = "alert",
+                        ["apns-collapse-id"] = collapseId,
                         ["apns-expiration"] = DateTimeOffset.UtcNow.AddSeconds(ttlSeconds).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
                     },
                     ["payload"] = new Dictionary<string, object>

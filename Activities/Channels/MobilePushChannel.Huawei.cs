@@ -125,6 +125,9 @@ public sealed class HuaweiPushSender(HttpClient http, IOptions<HuaweiOptions> op
 
         var androidNotification = new Dictionary<string, object>(notification)
         {
+            // Push Kit shows only the latest of the notifications sharing a tag: a retried send replaces the earlier copy.
+            ["tag"] = MessageText.CollapseId(message.IdempotencyKey),
+
             // type 2: open a URL on tap; type 3: open the app.
             ["click_action"] = MessageText.Link(message) is { } link
                 ? new Dictionary<string, object> { ["type"] = 2, ["url"] = link }

@@ -256,7 +256,7 @@ public sealed class WebPushSender(HttpClient http, IOptions<WebPushOptions> opti
         request.Headers.Add("Urgency", options.Value.Urgency);
 
         // RFC 8030 §5.4: a retried send replaces, at the push service, a copy of itself not yet delivered.
-        request.Headers.Add("Topic", Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(message.IdempotencyKey)))[..32]);
+        request.Headers.Add("Topic", MessageText.CollapseId(message.IdempotencyKey));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         request.Content.Headers.ContentEncoding.Add("aes128gcm");
 

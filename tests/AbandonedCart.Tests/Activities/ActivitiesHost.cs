@@ -26,6 +26,17 @@ internal sealed class ActivitiesHost : IDisposable
 
     /// <summary>With more configuration, e.g. the <c>Tracking</c> section.</summary>
     public ActivitiesHost(string connectionString, IReadOnlyDictionary<string, string?> settings, params IChannelSender[] providers)
+        : this(connectionString, settings, null, providers)
+    {
+    }
+
+    /// <summary>With an <see cref="ISendObserver"/> that sees each send right after its row was marked sent.</summary>
+    public ActivitiesHost(string connectionString, ISendObserver observer, params IChannelSender[] providers)
+        : this(connectionString, new Dictionary<string, string?>(), observer, providers)
+    {
+    }
+
+    private ActivitiesHost(string connectionString, IReadOnlyDictionary<string, string?> settings, ISendObserver? observer, IChannelSender[] providers)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["ConnectionStrings:Postgres"] = connectionString });
@@ -33,6 +44,11 @@ internal sealed class ActivitiesHost : IDisposable
         foreach (var provider in providers)
         {
             builder.Services.AddSingleton(provider);
+        }
+
+        if (observer is not null)
+        {
+            builder.Services.AddSingleton(observer);
         }
 
         builder.AddJourneyActivities();

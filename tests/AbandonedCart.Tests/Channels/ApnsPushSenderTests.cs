@@ -45,7 +45,7 @@ public sealed class ApnsPushSenderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SendAsync_AppleToken_PostsOverHttp2WithProviderTokenTopicPushTypeAndDerivedApnsId()
+    public async Task SendAsync_AppleToken_PostsOverHttp2WithProviderTokenTopicPushTypeAndDerivedApnsIdAndCollapseId()
     {
         var receipt = await sender.SendAsync(Message(), CancellationToken.None);
 
@@ -58,6 +58,7 @@ public sealed class ApnsPushSenderTests : IAsyncLifetime
         Assert.Equal("10", request.Header("apns-priority"));
         Assert.Equal(MessageText.IdempotencyUuid("cust-42:abandoned-cart:run-1:step-1").ToString(), request.Header("apns-id"));
         Assert.True(Guid.TryParse(request.Header("apns-id"), out _));
+        ProviderTest.AssertCollapseId(request.Header("apns-collapse-id"));
 
         var aps = request.Json.GetProperty("aps");
         Assert.Equal("You left something in your cart", aps.GetProperty("alert").GetProperty("title").GetString());

@@ -58,7 +58,7 @@ public sealed class FcmPushSenderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SendAsync_FcmToken_PostsV1MessageWithServiceAccountBearerAndAndroidAndApnsBlocks()
+    public async Task SendAsync_FcmToken_PostsV1MessageWithServiceAccountBearerAndAndroidAndApnsBlocksCollapsingOnTheKey()
     {
         var receipt = await sender.SendAsync(Message(), CancellationToken.None);
         await sender.SendAsync(Message(), CancellationToken.None);
@@ -80,6 +80,9 @@ public sealed class FcmPushSenderTests : IAsyncLifetime
         Assert.Equal("high", message.GetProperty("android").GetProperty("priority").GetString());
         Assert.Equal("3600s", message.GetProperty("android").GetProperty("ttl").GetString());
         Assert.Equal("alert", message.GetProperty("apns").GetProperty("headers").GetProperty("apns-push-type").GetString());
+        ProviderTest.AssertCollapseId(message.GetProperty("android").GetProperty("collapse_key").GetString());
+        ProviderTest.AssertCollapseId(message.GetProperty("android").GetProperty("notification").GetProperty("tag").GetString());
+        ProviderTest.AssertCollapseId(message.GetProperty("apns").GetProperty("headers").GetProperty("apns-collapse-id").GetString());
         Assert.Equal(1, message.GetProperty("apns").GetProperty("payload").GetProperty("aps").GetProperty("mutable-content").GetInt32());
     }
 

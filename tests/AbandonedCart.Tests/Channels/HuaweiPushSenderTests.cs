@@ -39,7 +39,7 @@ public sealed class HuaweiPushSenderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SendAsync_HuaweiToken_GetsClientCredentialsTokenAndPostsPushKitMessage()
+    public async Task SendAsync_HuaweiToken_GetsClientCredentialsTokenAndPostsPushKitMessageTaggedWithTheKey()
     {
         var receipt = await sender.SendAsync(Message(), CancellationToken.None);
 
@@ -60,6 +60,7 @@ public sealed class HuaweiPushSenderTests : IAsyncLifetime
         Assert.Equal(2, click.GetProperty("type").GetInt32());
         Assert.Equal("https://cart.example/t/c/abc.def", click.GetProperty("url").GetString());
         Assert.Equal("3600s", message.GetProperty("android").GetProperty("ttl").GetString());
+        ProviderTest.AssertCollapseId(message.GetProperty("android").GetProperty("notification").GetProperty("tag").GetString());
     }
 
     [Fact]

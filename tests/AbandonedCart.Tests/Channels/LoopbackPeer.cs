@@ -148,6 +148,17 @@ public static class ProviderTest
         OpenPixelUrl = "https://cart.example/t/o/abc.def",
     };
 
+    /// <summary>
+    /// Asserts <paramref name="value"/> is the collapse tag of <see cref="Message"/>'s key: 32 characters of the URL-safe
+    /// base64 alphabet (RFC 8030 Topic; within APNs' 64 bytes), derived from the key, so a retried send repeats it.
+    /// </summary>
+    public static void AssertCollapseId(string? value)
+    {
+        Assert.Matches("^[A-Za-z0-9_-]{32}$", value);
+        Assert.Equal(MessageText.CollapseId(Message().IdempotencyKey), value);
+        Assert.NotEqual(MessageText.CollapseId(Message().IdempotencyKey + ":step-2"), value);
+    }
+
     /// <summary>Asserts a non-retryable failure of <paramref name="errorType"/>.</summary>
     public static async Task<ApplicationFailureException> RejectedAsync(string errorType, Func<Task> send)
     {

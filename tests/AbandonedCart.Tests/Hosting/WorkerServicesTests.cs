@@ -37,6 +37,16 @@ public sealed class WorkerServicesTests(PostgresDatabase db) : IClassFixture<Pos
     }
 
     [Fact]
+    public void AddWorkerServices_Production_RegistersNoSendObserverAndStillResolvesJourneyActivities()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString });
+        using var scope = host.Services.CreateScope();
+
+        Assert.Null(host.Services.GetService<ISendObserver>());
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<JourneyActivities>());
+    }
+
+    [Fact]
     public async Task StartAsync_NoConnectionString_FailsNamingTheKeyBeforeAnyWork()
     {
         using var host = Build(new() { ["ConnectionStrings:Postgres"] = string.Empty });
