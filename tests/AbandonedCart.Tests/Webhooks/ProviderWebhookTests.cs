@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Tests.Tracking;
 using AbandonedCart.Workflows;
@@ -29,7 +30,7 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
             ["opened", "clicked", "delivered", "unsubscribed", "bounced"],
             (await api.EngagementsAsync(customer)).Select(e => e.Kind));
         Assert.All(await api.EngagementsAsync(customer), e => Assert.Equal((messageId, "sendgrid"), (e.MessageId, e.Source)));
-        Assert.Equal([("opened", key), ("clicked", key)], api.Signals.Engagements.Select(s => (s.Engagement.Action, s.Engagement.MessageKey)));
+        Assert.Equal([("opened", key), ("clicked", key)], (await api.DeliveredSignalsAsync(customer, 2)).Select(s => (s.Engagement.Action, s.Engagement.MessageKey)));
         var profile = await api.CustomerAsync(customer);
         Assert.False(profile.HasConsent(Consents.Email));
         Assert.True(profile.HasConsent(Consents.Sms));
@@ -48,8 +49,38 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
         Assert.Equal(2, (await api.EngagementsAsync(customer)).Count);
+        Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Single(await api.SignalRowsAsync(customer));
+        await Task.Delay(300); // several relay passes: nothing is delivered again
         Assert.Single(api.Signals.Engagements);
         Assert.Single(await api.ConsentHistoryAsync(customer), h => !h.Granted);
+    }
+
+    [Fact]
+    public async Task SendGridEvents_TemporalDownAndBatchRedelivered_Answers200AndSignalsOnceWhenBack()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var batch = SendGridBatch(customer, messageId, key, "click", "unsubscribe");
+        api.Signals.Outage = true;
+
+        using var first = await PostSendGridAsync(batch, api.SendGridKey);
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "pending", Attempts: >= 1 }]);
+        using var repeated = await PostSendGridAsync(batch, api.SendGridKey);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, repeated.StatusCode));
+        Assert.False((await api.CustomerAsync(customer)).HasConsent(Consents.Email));
+        var row = Assert.Single(await api.SignalRowsAsync(customer));
+        Assert.Equal(($"sendgrid:{customer}-click", "pending", "RpcException Unavailable"), (row.Key, row.Status, row.Error));
+        Assert.Empty(api.Signals.Engagements);
+
+        api.Signals.Outage = false;
+
+        var signal = Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Equal(("clicked", key), (signal.Engagement.Action, signal.Engagement.MessageKey));
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "delivered" }]);
+        await Task.Delay(300);
+        Assert.Single(api.Signals.Engagements);
+        Assert.Equal(["clicked", "unsubscribed"], (await api.EngagementsAsync(customer)).Select(e => e.Kind));
     }
 
     [Fact]
