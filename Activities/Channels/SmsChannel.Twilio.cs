@@ -131,10 +131,17 @@ public sealed class TwilioSignatureVerifier(string authToken)
 {
     public const string Header = "X-Twilio-Signature";
 
+    /// <summary>What a malformed auth token is told apart by (never the token itself).</summary>
+    public const string AuthTokenFormat = "the account's 32-character hexadecimal Auth Token from the Twilio Console";
+
     /// <summary>The query parameter that carries the SHA-256 (hex) of a JSON body Twilio signed.</summary>
     public const string BodyHashParameter = "bodySHA256";
 
     private readonly byte[] key = Encoding.UTF8.GetBytes(authToken);
+
+    /// <summary>True when <paramref name="authToken"/> has the form of a Twilio auth token: 32 hexadecimal characters.</summary>
+    public static bool IsValidAuthToken(string? authToken) =>
+        authToken is { Length: 32 } && authToken.All(char.IsAsciiHexDigit);
 
     public bool Verify(string url, IEnumerable<KeyValuePair<string, string>> form, string? signature)
     {

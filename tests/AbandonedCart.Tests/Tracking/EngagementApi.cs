@@ -21,7 +21,7 @@ using ChannelNames = AbandonedCart.Workflows.Channels;
 internal sealed class EngagementApi : IDisposable
 {
     public const string SigningSecret = "test-signing-secret-0123456789abcdef";
-    public const string TwilioAuthToken = "twilio-auth-token-for-tests";
+    public const string TwilioAuthToken = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e";
     public const string PublicBaseUrl = "https://hooks.example.com";
 
     private readonly ApiFactory factory;
