@@ -30,6 +30,7 @@ public static class ActivitiesServices
         services.TryAddSingleton<AudienceStore>();
         services.TryAddSingleton<OutboxStore>();
         services.TryAddSingleton<EngagementStore>();
+        services.TryAddSingleton<JourneySignalStore>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<SchemaMigration>();
         return builder;

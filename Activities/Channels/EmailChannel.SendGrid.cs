@@ -57,6 +57,11 @@ public sealed class SendGridOptions : IProviderOptions
         {
             yield return "BaseUrl must be an absolute URL";
         }
+
+        if (!string.IsNullOrEmpty(WebhookVerificationKey) && !SendGridEventWebhookVerifier.IsValidKey(WebhookVerificationKey))
+        {
+            yield return $"WebhookVerificationKey must be {SendGridEventWebhookVerifier.KeyFormat}";
+        }
     }
 }
 
@@ -142,8 +147,37 @@ public sealed class SendGridEventWebhookVerifier : IDisposable
 
     private readonly ECDsa key = ECDsa.Create();
 
+    /// <summary>What a malformed verification key is told apart by (never the key itself).</summary>
+    public const string KeyFormat = "the base64 ECDSA P-256 public key (SubjectPublicKeyInfo) shown as \"Verification Key\" in SendGrid's Mail Settings, Event Webhook";
+
     /// <summary>Takes the base64 SubjectPublicKeyInfo shown as "Verification Key" in SendGrid's Mail Settings.</summary>
     public SendGridEventWebhookVerifier(string verificationKey) => key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(verificationKey), out _);
+
+    /// <summary>True when <paramref name="verificationKey"/> is a base64 P-256 public key (SubjectPublicKeyInfo) and nothing more.</summary>
+    public static bool IsValidKey(string? verificationKey)
+    {
+        if (string.IsNullOrWhiteSpace(verificationKey))
+        {
+            return false;
+        }
+
+        var bytes = new byte[verificationKey.Length];
+        if (!Convert.TryFromBase64String(verificationKey.Trim(), bytes, out var length))
+        {
+            return false;
+        }
+
+        using var candidate = ECDsa.Create();
+        try
+        {
+            candidate.ImportSubjectPublicKeyInfo(bytes.AsSpan(0, length), out var read);
+            return read == length && candidate.KeySize == 256;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>True when <paramref name="signature"/> (base64 DER) signs <paramref name="timestamp"/> + <paramref name="payload"/>.</summary>
     public bool Verify(ReadOnlySpan<byte> payload, string? signature, string? timestamp)

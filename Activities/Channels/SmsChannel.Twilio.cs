@@ -125,12 +125,23 @@ public sealed class TwilioSmsSender(HttpClient http, IOptions<TwilioOptions> opt
 }
 
 /// <summary>Verifies <c>X-Twilio-Signature</c>: base64 HMAC-SHA1, keyed by the auth token, over the full URL followed by
-/// every POST parameter name and value, sorted by name.</summary>
+/// every POST parameter name and value, sorted by name. For a request with a JSON body, Twilio signs the URL alone and
+/// puts the body's SHA-256 (hex) in its <c>bodySHA256</c> query parameter (<see cref="VerifyBody"/>).</summary>
 public sealed class TwilioSignatureVerifier(string authToken)
 {
     public const string Header = "X-Twilio-Signature";
 
+    /// <summary>What a malformed auth token is told apart by (never the token itself).</summary>
+    public const string AuthTokenFormat = "the account's 32-character hexadecimal Auth Token from the Twilio Console";
+
+    /// <summary>The query parameter that carries the SHA-256 (hex) of a JSON body Twilio signed.</summary>
+    public const string BodyHashParameter = "bodySHA256";
+
     private readonly byte[] key = Encoding.UTF8.GetBytes(authToken);
+
+    /// <summary>True when <paramref name="authToken"/> has the form of a Twilio auth token: 32 hexadecimal characters.</summary>
+    public static bool IsValidAuthToken(string? authToken) =>
+        authToken is { Length: 32 } && authToken.All(char.IsAsciiHexDigit);
 
     public bool Verify(string url, IEnumerable<KeyValuePair<string, string>> form, string? signature)
     {
@@ -145,6 +156,36 @@ public sealed class TwilioSignatureVerifier(string authToken)
 
         // Twilio may sign the URL with or without the default port, depending on how it was configured.
         return Matches(url, parameters, signature) || (WithOtherPortForm(url) is { } other && Matches(other, parameters, signature));
+    }
+
+    /// <summary>
+    /// The JSON-body variant: <paramref name="signature"/> signs <paramref name="url"/> (with no parameters appended), and
+    /// the URL's <c>bodySHA256</c> query parameter is the SHA-256 hex of exactly <paramref name="body"/>.
+    /// </summary>
+    public bool VerifyBody(string url, ReadOnlySpan<byte> body, string? signature)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (string.IsNullOrEmpty(signature) || BodyHash(url) is not { } claimed)
+        {
+            return false;
+        }
+
+        var actual = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(body)));
+        return CryptographicOperations.FixedTimeEquals(actual, Encoding.ASCII.GetBytes(claimed.ToLowerInvariant()))
+            && (Matches(url, [], signature) || (WithOtherPortForm(url) is { } other && Matches(other, [], signature)));
+    }
+
+    /// <summary>The single <c>bodySHA256</c> value of the URL's query, or null when there is none (or more than one).</summary>
+    public static string? BodyHash(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var query = url.IndexOf('?', StringComparison.Ordinal) is var start and >= 0 ? url[(start + 1)..] : string.Empty;
+        var values = query.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .Where(pair => pair[0] == BodyHashParameter)
+            .Select(pair => pair.Length == 2 ? Uri.UnescapeDataString(pair[1]) : string.Empty)
+            .ToList();
+        return values is [{ Length: > 0 } value] ? value : null;
     }
 
     private static string? WithOtherPortForm(string url)

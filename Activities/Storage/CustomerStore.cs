@@ -232,6 +232,14 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task MarkPropertyInvalidAsync(string customerId, string property, CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await MarkPropertyInvalidAsync(connection, null, customerId, property, cancellationToken);
+    }
+
+    /// <summary>Marks a property unusable inside the caller's transaction (see the overload above).</summary>
+    public static Task MarkPropertyInvalidAsync(DbConnection connection, DbTransaction? transaction, string customerId, string property, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         var set = property switch
         {
             "email" => "email_valid = false",
@@ -244,8 +252,7 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             _ => throw new ArgumentException($"Unknown customer property '{property}'.", nameof(property)),
         };
         var sql = $"UPDATE customers SET {set}, updated_at = now() WHERE id = @customerId";
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>The customer with this email (case-insensitive) or E.164 phone; null when none. Webhooks that carry only an address use it.</summary>

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 
@@ -20,11 +21,23 @@ public sealed class EngagementStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<bool> RecordAsync(EngagementRecord engagement, CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await InsertAsync(connection, null, engagement, cancellationToken) is not null;
+    }
+
+    /// <summary>
+    /// Stores one engagement inside the caller's transaction and returns its id; null when its provider event id is
+    /// stored already (a concurrent repeat waits for the first transaction and then stores nothing).
+    /// </summary>
+    public static Task<long?> InsertAsync(DbConnection connection, DbTransaction? transaction, EngagementRecord engagement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(engagement);
         const string sql = """
             INSERT INTO engagements (message_id, customer_id, kind, occurred_at, provider_event_id, source)
             VALUES (@MessageId, @CustomerId, @Kind, @OccurredAt, @ProviderEventId, @Source)
             ON CONFLICT (provider_event_id) DO NOTHING
+            RETURNING id
             """;
         var args = new
         {
@@ -35,8 +48,7 @@ public sealed class EngagementStore(NpgsqlDataSource dataSource)
             engagement.ProviderEventId,
             engagement.Source,
         };
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: cancellationToken)) == 1;
+        return connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(sql, args, transaction, cancellationToken: cancellationToken));
     }
 }
 

@@ -100,11 +100,12 @@ public static class CustomerEndpoints
     /// consent and no address left to send to anyway.
     /// </summary>
     public static async Task<Results<Ok<Erasure>, NotFound, ProblemHttpResult>> DeleteAsync(
-        string id, CustomerStore customers, EventStore events, AudienceStore audiences, AudienceSenders senders, IJourneyRuns runs,
-        TimeProvider time, CancellationToken cancellationToken)
+        string id, CustomerStore customers, EventStore events, JourneySignalStore journeySignals, AudienceStore audiences, AudienceSenders senders,
+        IJourneyRuns runs, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customers);
         ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(journeySignals);
         ArgumentNullException.ThrowIfNull(audiences);
         ArgumentNullException.ThrowIfNull(senders);
         ArgumentNullException.ThrowIfNull(runs);
@@ -124,6 +125,7 @@ public static class CustomerEndpoints
 
         await customers.EraseAsync(id, now, cancellationToken);
         await events.EraseCustomerAsync(id, cancellationToken);
+        await journeySignals.EraseCustomerAsync(id, cancellationToken);
         bool ended;
         try
         {

@@ -1,12 +1,21 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Activities.Tracking;
-using AbandonedCart.Api.Signals;
+using AbandonedCart.Api.Events;
 using AbandonedCart.Workflows;
+using Npgsql;
 
 namespace AbandonedCart.Api.Tracking;
 
-/// <summary>Stores an engagement and tells the customer's journey, for tracking links and provider webhooks alike.</summary>
-public sealed class Engagements(EngagementStore store, IJourneySignals signals, TimeProvider time, ILogger<Engagements> logger)
+/// <summary>
+/// Stores an engagement and, for opens and clicks, the signal that tells the customer's journey, for tracking links
+/// and provider webhooks alike. Both are written in one transaction and the <see cref="InboxRelay"/> delivers the
+/// signal, so the redirect, the pixel or the webhook's 2xx never waits for Temporal, and the journey still hears of
+/// the engagement, once, when Temporal is back.
+/// </summary>
+public sealed class Engagements(NpgsqlDataSource dataSource, InboxRelay relay, TimeProvider time)
 {
     public const string Delivered = "delivered";
     public const string Opened = "opened";
@@ -16,35 +25,75 @@ public sealed class Engagements(EngagementStore store, IJourneySignals signals, 
     public const string Undelivered = "undelivered";
 
     /// <summary>A click or open from a verified tracking link.</summary>
-    public async Task RecordAsync(TrackingToken token, string kind, CancellationToken cancellationToken)
+    public Task RecordAsync(TrackingToken token, string kind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var now = time.GetUtcNow();
-        await store.RecordAsync(
-            new EngagementRecord { MessageId = token.MessageId, CustomerId = token.CustomerId, Kind = kind, OccurredAt = now },
-            cancellationToken);
-
-        // The click is stored and the customer goes on to the cart even when Temporal is down; the journey then
-        // only misses this early stop, it does not send anything twice.
-        try
-        {
-            await SignalAsync(token.CustomerId, token.Channel, kind, token.IdempotencyKey, now, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning("Could not signal {Kind} of message {MessageId} to customer {CustomerId}'s journey: {ErrorType}", kind, token.MessageId, token.CustomerId, e.GetType().Name);
-        }
+        var engagement = new EngagementRecord { MessageId = token.MessageId, CustomerId = token.CustomerId, Kind = kind, OccurredAt = time.GetUtcNow() };
+        return RecordAsync(engagement, token.Channel, token.IdempotencyKey, null, cancellationToken);
     }
 
-    /// <summary>Signals an open or click (the engagements that stop a journey's chain); other kinds are only stored.</summary>
-    public async Task SignalAsync(string customerId, string channel, string kind, string? messageKey, DateTimeOffset occurredAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores <paramref name="engagement"/>, what changes with it (<paramref name="alsoApply"/>: consent, address
+    /// validity) and, for an open or click, its pending journey signal, all in one transaction. False when the
+    /// engagement's provider event id was stored before (a webhook delivered again): then nothing changes and no
+    /// second signal is queued.
+    /// </summary>
+    public async Task<bool> RecordAsync(
+        EngagementRecord engagement,
+        string channel,
+        string? messageKey,
+        Func<DbConnection, DbTransaction, CancellationToken, Task>? alsoApply,
+        CancellationToken cancellationToken)
     {
-        if (kind is not (Opened or Clicked))
+        ArgumentNullException.ThrowIfNull(engagement);
+        bool queued;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            return;
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+            // The engagement row first: it is the dedupe mark, so a repeat changes nothing else either.
+            if (await EngagementStore.InsertAsync(connection, transaction, engagement, cancellationToken) is not { } id)
+            {
+                return false;
+            }
+
+            if (alsoApply is not null)
+            {
+                await alsoApply(connection, transaction, cancellationToken);
+            }
+
+            queued = SignalFor(engagement, id, channel, messageKey) is { } signal
+                && await JourneySignalStore.InsertAsync(connection, transaction, signal, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        var engagement = new Engagement { Channel = channel, Action = kind, MessageKey = messageKey, OccurredAt = occurredAt };
-        await signals.EngagedAsync(EngagementSignal.For(customerId, engagement), cancellationToken);
+        if (queued)
+        {
+            relay.Wake();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The journey signal of an open or click (the engagements that stop a journey's chain); null for other kinds,
+    /// which are only stored. Keyed by the provider event id, else by the engagement row: one signal per engagement.
+    /// </summary>
+    public static JourneySignalRow? SignalFor(EngagementRecord engagement, long engagementId, string channel, string? messageKey)
+    {
+        ArgumentNullException.ThrowIfNull(engagement);
+        if (engagement.Kind is not (Opened or Clicked))
+        {
+            return null;
+        }
+
+        var signal = new Engagement { Channel = channel, Action = engagement.Kind, MessageKey = messageKey, OccurredAt = engagement.OccurredAt };
+        return new JourneySignalRow
+        {
+            SignalKey = engagement.ProviderEventId ?? string.Create(CultureInfo.InvariantCulture, $"engagement:{engagementId}"),
+            CustomerId = engagement.CustomerId,
+            Kind = JourneySignalStore.Engaged,
+            Payload = JsonSerializer.Serialize(signal, JsonSerializerOptions.Web),
+        };
     }
 }

@@ -20,6 +20,7 @@ public static class TrackingEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddTrackingTokens();
+        ProviderWebhookKeys.Register(builder.Services);
         builder.Services.AddSingleton<WebhookVerifiers>();
         builder.Services.AddSingleton<Engagements>();
         builder.Services.AddSingleton<SendGridEvents>();

@@ -68,7 +68,7 @@ public static class ProviderWebhookEndpoints
         return TypedResults.Ok();
     }
 
-    public static Task<Results<Ok, UnauthorizedHttpResult, NotFound>> TwilioStatusAsync(
+    public static Task<Results<Ok, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> TwilioStatusAsync(
         HttpRequest request, WebhookVerifiers verifiers, TwilioCallbacks twilio, CancellationToken cancellationToken) =>
         VerifiedTwilioAsync(request, verifiers, async form =>
         {
@@ -76,7 +76,7 @@ public static class ProviderWebhookEndpoints
             return TypedResults.Ok();
         }, cancellationToken);
 
-    public static Task<Results<ContentHttpResult, UnauthorizedHttpResult, NotFound>> TwilioInboundAsync(
+    public static Task<Results<ContentHttpResult, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> TwilioInboundAsync(
         HttpRequest request, WebhookVerifiers verifiers, TwilioCallbacks twilio, CancellationToken cancellationToken) =>
         VerifiedTwilioAsync(request, verifiers, async form =>
         {
@@ -86,8 +86,12 @@ public static class ProviderWebhookEndpoints
             return TypedResults.Content(EmptyTwiml, "text/xml");
         }, cancellationToken);
 
-    /// <summary>Runs <paramref name="handle"/> on the form when <c>X-Twilio-Signature</c> signs it for our public URL of this endpoint.</summary>
-    private static async Task<Results<T, UnauthorizedHttpResult, NotFound>> VerifiedTwilioAsync<T>(
+    /// <summary>
+    /// Runs <paramref name="handle"/> on the request's parameters when <c>X-Twilio-Signature</c> signs it for our public
+    /// URL of this endpoint: a form body (the parameters are signed), or a JSON object body whose SHA-256 the signed URL
+    /// carries as <c>bodySHA256</c> (its top-level string, number and boolean fields become the parameters).
+    /// </summary>
+    private static async Task<Results<T, UnauthorizedHttpResult, NotFound, ProblemHttpResult>> VerifiedTwilioAsync<T>(
         HttpRequest request, WebhookVerifiers verifiers, Func<Dictionary<string, string>, Task<T>> handle, CancellationToken cancellationToken)
         where T : IResult
     {
@@ -98,14 +102,62 @@ public static class ProviderWebhookEndpoints
             return TypedResults.NotFound();
         }
 
-        if (!request.HasFormContentType)
+        // Twilio signs the URL it called, which is the public one, not what a proxy forwards to us.
+        var url = $"{verifiers.PublicBaseUrl}{request.Path}{request.QueryString}";
+        if (request.HasFormContentType)
+        {
+            var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
+            return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
+        }
+
+        if (!request.HasJsonContentType() || TwilioSignatureVerifier.BodyHash(url) is null)
         {
             return TypedResults.Unauthorized();
         }
 
-        // Twilio signs the URL it called, which is the public one, not what a proxy forwards to us.
-        var url = $"{verifiers.PublicBaseUrl}{request.Path}{request.QueryString}";
-        var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
-        return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
+        // The signature covers the exact bytes (through their hash), so the body is read raw before any parsing.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!verifier.VerifyBody(url, body.Span, request.Headers[TwilioSignatureVerifier.Header]))
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        return JsonParameters(body) is { } parameters
+            ? await handle(parameters)
+            : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object.", statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    private static Dictionary<string, string>? JsonParameters(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                {
+                    parameters[property.Name] = property.Value.ValueKind switch
+                    {
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => property.Value.ToString(),
+                    };
+                }
+            }
+
+            return parameters;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -1,14 +1,19 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Tracking;
 using AbandonedCart.Workflows;
 
 namespace AbandonedCart.Api.Webhooks;
 
-/// <summary>Applies one SendGrid Event Webhook event: engagement row, journey signal, address validity and consent.</summary>
-public sealed class SendGridEvents(EngagementStore store, MessageStore messages, CustomerStore customers, Engagements engagements, TimeProvider time)
+/// <summary>
+/// Applies one SendGrid Event Webhook event: the engagement row, with (in the same transaction) the address validity,
+/// the consent, and the journey signal for opens and clicks, which the inbox relay delivers.
+/// </summary>
+public sealed class SendGridEvents(MessageStore messages, CustomerStore customers, Engagements engagements, TimeProvider time)
 {
     private const string Source = "sendgrid";
 
@@ -25,7 +30,7 @@ public sealed class SendGridEvents(EngagementStore store, MessageStore messages,
             "unsubscribe" or "group_unsubscribe" or "spamreport" => Engagements.Unsubscribed,
             _ => null,
         };
-        if (eventId is null || kind is null || await store.ExistsAsync($"{Source}:{eventId}", cancellationToken))
+        if (eventId is null || kind is null)
         {
             return;
         }
@@ -44,20 +49,24 @@ public sealed class SendGridEvents(EngagementStore store, MessageStore messages,
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : time.GetUtcNow();
 
-        // Side effects first, each idempotent, and the row (the dedupe mark) last: a batch that fails half way is
-        // redelivered by SendGrid and finishes what the first delivery did not.
+        // One transaction, keyed by sg_event_id: a batch that fails half way is redelivered by SendGrid and finishes
+        // what the first delivery did not; an event delivered again changes nothing and signals nothing.
+        Func<DbConnection, DbTransaction, CancellationToken, Task>? alsoApply = null;
         if (kind == Engagements.Bounced && Text(item, "type") is null or "bounce")
         {
-            await customers.MarkPropertyInvalidAsync(customerId, "email", cancellationToken);
+            alsoApply = (connection, transaction, ct) => CustomerStore.MarkPropertyInvalidAsync(connection, transaction, customerId, "email", ct);
         }
         else if (kind == Engagements.Unsubscribed)
         {
-            await customers.SetConsentAsync(customerId, Consents.Email, granted: false, occurredAt, Source, cancellationToken);
+            var change = new ConsentChange(Consents.Email, Granted: false, occurredAt, Source);
+            alsoApply = (connection, transaction, ct) => CustomerStore.SetConsentAsync(connection, transaction, customerId, change, ct);
         }
 
-        await engagements.SignalAsync(customerId, Workflows.Channels.Email, kind, message?.IdempotencyKey ?? Text(item, "idempotency_key"), occurredAt, cancellationToken);
-        await store.RecordAsync(
+        await engagements.RecordAsync(
             new EngagementRecord { MessageId = message?.Id, CustomerId = customerId, Kind = kind, OccurredAt = occurredAt, ProviderEventId = $"{Source}:{eventId}", Source = Source },
+            Workflows.Channels.Email,
+            message?.IdempotencyKey ?? Text(item, "idempotency_key"),
+            alsoApply,
             cancellationToken);
     }
 

@@ -9,7 +9,14 @@ namespace AbandonedCart.Api.Webhooks;
 public sealed class TwilioCallbacks(EngagementStore store, MessageStore messages, CustomerStore customers, TimeProvider time, ILogger<TwilioCallbacks> logger)
 {
     // Twilio's standard opt-out keywords (Advanced Opt-Out defaults); Twilio stops delivery itself, we stop sending.
-    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase) { "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT" };
+    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+    };
+
+    // Twilio's standard opt-in keywords: Twilio delivers to the number again, and we may send again. HELP and INFO
+    // (Twilio's help keywords) change nothing.
+    private static readonly HashSet<string> StartWords = new(StringComparer.OrdinalIgnoreCase) { "START", "UNSTOP", "YES" };
 
     // Twilio error codes that mean the number can never receive SMS (invalid, unknown, landline, not mobile).
     private static readonly HashSet<string> DeadNumberCodes = ["21211", "21614", "30005", "30006"];
@@ -56,14 +63,29 @@ public sealed class TwilioCallbacks(EngagementStore store, MessageStore messages
             cancellationToken);
     }
 
+    /// <summary>An inbound SMS: an opt-out keyword withdraws the sender's <c>sms</c> consent, an opt-in keyword grants it again.</summary>
     public async Task InboundAsync(IReadOnlyDictionary<string, string> form, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(form);
-        if (StopWords.Contains(form.GetValueOrDefault("Body")?.Trim() ?? string.Empty)
-            && await customers.FindIdByAddressAsync(null, form.GetValueOrDefault("From"), cancellationToken) is { } customerId)
+        var keyword = form.GetValueOrDefault("Body")?.Trim() ?? string.Empty;
+        bool granted;
+        if (StopWords.Contains(keyword))
         {
-            await customers.SetConsentAsync(customerId, Consents.Sms, granted: false, time.GetUtcNow(), TwilioSmsSender.Name, cancellationToken);
-            logger.LogInformation("Customer {CustomerId} withdrew sms consent by SMS", customerId);
+            granted = false;
+        }
+        else if (StartWords.Contains(keyword))
+        {
+            granted = true;
+        }
+        else
+        {
+            return;
+        }
+
+        if (await customers.FindIdByAddressAsync(null, form.GetValueOrDefault("From"), cancellationToken) is { } customerId)
+        {
+            await customers.SetConsentAsync(customerId, Consents.Sms, granted, time.GetUtcNow(), TwilioSmsSender.Name, cancellationToken);
+            logger.LogInformation("Customer {CustomerId} {Change} sms consent by SMS", customerId, granted ? "granted" : "withdrew");
         }
     }
 }

@@ -113,6 +113,7 @@ internal sealed class RecordingSignals : IJourneySignals
 
     public Task<bool> EngagedAsync(EngagementSignal signal, CancellationToken cancellationToken)
     {
+        Check(signal.WorkflowId["abandoned-cart:".Length..], signal.Engagement.MessageKey ?? string.Empty);
         Engagements.Enqueue(signal);
         return Task.FromResult(true);
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Activities.Tracking;
+using AbandonedCart.Api.Signals;
 using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Workflows;
@@ -20,7 +21,7 @@ using ChannelNames = AbandonedCart.Workflows.Channels;
 internal sealed class EngagementApi : IDisposable
 {
     public const string SigningSecret = "test-signing-secret-0123456789abcdef";
-    public const string TwilioAuthToken = "twilio-auth-token-for-tests";
+    public const string TwilioAuthToken = "7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c2e";
     public const string PublicBaseUrl = "https://hooks.example.com";
 
     private readonly ApiFactory factory;
@@ -76,6 +77,24 @@ internal sealed class EngagementApi : IDisposable
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         var rows = await connection.QueryAsync<(string, long?, string, string?)>(
             "SELECT kind, message_id, source, provider_event_id FROM engagements WHERE customer_id = @customer ORDER BY id", new { customer });
+        return rows.ToList();
+    }
+
+    /// <summary>The customer's journey signals as the relay delivered them, once at least <paramref name="count"/> arrived.</summary>
+    public async Task<List<EngagementSignal>> DeliveredSignalsAsync(string customer, int count)
+    {
+        await Eventually.HoldsAsync(() => Task.FromResult(Of(customer).Count >= count));
+        return Of(customer);
+
+        List<EngagementSignal> Of(string id) => [.. Signals.Engagements.Where(s => s.WorkflowId == AbandonedCartWorkflow.IdFor(id))];
+    }
+
+    /// <summary>The customer's rows in the journey-signal outbox, oldest first.</summary>
+    public async Task<List<(string Key, string Status, int Attempts, string? Error)>> SignalRowsAsync(string customer)
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<(string, string, int, string?)>(
+            "SELECT signal_key, delivery_status, attempts, last_error FROM journey_signals WHERE customer_id = @customer ORDER BY id", new { customer });
         return rows.ToList();
     }
 

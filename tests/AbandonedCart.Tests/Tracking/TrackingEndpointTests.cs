@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Text;
 using AbandonedCart.Activities.Tracking;
+using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ public sealed class TrackingEndpointTests(PostgresDatabase db) : IClassFixture<P
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(Cart, response.Headers.Location!.ToString());
         Assert.Equal(("clicked", messageId, "tracking"), ToTriple(Assert.Single(await api.EngagementsAsync(customer))));
-        var signal = Assert.Single(api.Signals.Engagements);
+        var signal = Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
         Assert.Equal(($"abandoned-cart:{customer}", ChannelNames.Email, "clicked", key), (signal.WorkflowId, signal.Engagement.Channel, signal.Engagement.Action, signal.Engagement.MessageKey));
     }
 
@@ -72,7 +73,65 @@ public sealed class TrackingEndpointTests(PostgresDatabase db) : IClassFixture<P
         Assert.Equal("GIF89a", Encoding.ASCII.GetString(body, 0, 6));
         Assert.True(response.Headers.CacheControl!.NoStore);
         Assert.Equal(("opened", messageId, "tracking"), ToTriple(Assert.Single(await api.EngagementsAsync(customer))));
-        Assert.Equal(("opened", key), (Assert.Single(api.Signals.Engagements).Engagement.Action, api.Signals.Engagements.Single().Engagement.MessageKey));
+        var signal = Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Equal(("opened", key), (signal.Engagement.Action, signal.Engagement.MessageKey));
+    }
+
+    [Fact]
+    public async Task Click_TemporalUnreachable_RedirectsKeepsPendingSignalAndDeliversItOnceWhenBack()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        api.Signals.Unreachable[customer] = true;
+
+        using var response = await api.Client.GetAsync(new Uri(api.Tokens.Url(Click(customer, messageId, key, Cart))).PathAndQuery);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(Cart, response.Headers.Location!.ToString());
+        Assert.Equal(("clicked", messageId, "tracking"), ToTriple(Assert.Single(await api.EngagementsAsync(customer))));
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Attempts: >= 2 }]);
+        var pending = Assert.Single(await api.SignalRowsAsync(customer));
+        Assert.Equal(("pending", "RpcException Unavailable"), (pending.Status, pending.Error));
+        Assert.StartsWith("engagement:", pending.Key, StringComparison.Ordinal);
+        Assert.Empty(api.Signals.Engagements);
+
+        api.Signals.Unreachable.TryRemove(customer, out _);
+
+        var signal = Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Equal(("clicked", key), (signal.Engagement.Action, signal.Engagement.MessageKey));
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "delivered" }]);
+        await Task.Delay(300); // several relay passes: nothing is delivered again
+        Assert.Single(api.Signals.Engagements);
+    }
+
+    [Fact]
+    public async Task Open_TemporalDown_AnswersPixelAndDeliversSignalWhenBack()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        api.Signals.Outage = true;
+
+        using var response = await api.Client.GetAsync(new Uri(api.Tokens.Url(Click(customer, messageId, key, null) with { Kind = TrackingToken.Open })).PathAndQuery);
+
+        Assert.Equal((HttpStatusCode.OK, "image/gif"), (response.StatusCode, response.Content.Headers.ContentType!.MediaType));
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "pending", Attempts: >= 1 }]);
+        Assert.Empty(api.Signals.Engagements);
+
+        api.Signals.Outage = false;
+
+        Assert.Equal("opened", Assert.Single(await api.DeliveredSignalsAsync(customer, 1)).Engagement.Action);
+    }
+
+    [Fact]
+    public async Task Click_Twice_TwoEngagementsEachSignalledOnce()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var path = new Uri(api.Tokens.Url(Click(customer, messageId, key, Cart))).PathAndQuery;
+
+        using var first = await api.Client.GetAsync(path);
+        using var second = await api.Client.GetAsync(path);
+
+        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Redirect), (first.StatusCode, second.StatusCode));
+        Assert.Equal(2, (await api.DeliveredSignalsAsync(customer, 2)).Count);
+        Assert.Equal(2, (await api.SignalRowsAsync(customer)).Select(r => r.Key).Distinct().Count());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Tests.Tracking;
 using AbandonedCart.Workflows;
@@ -29,7 +30,7 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
             ["opened", "clicked", "delivered", "unsubscribed", "bounced"],
             (await api.EngagementsAsync(customer)).Select(e => e.Kind));
         Assert.All(await api.EngagementsAsync(customer), e => Assert.Equal((messageId, "sendgrid"), (e.MessageId, e.Source)));
-        Assert.Equal([("opened", key), ("clicked", key)], api.Signals.Engagements.Select(s => (s.Engagement.Action, s.Engagement.MessageKey)));
+        Assert.Equal([("opened", key), ("clicked", key)], (await api.DeliveredSignalsAsync(customer, 2)).Select(s => (s.Engagement.Action, s.Engagement.MessageKey)));
         var profile = await api.CustomerAsync(customer);
         Assert.False(profile.HasConsent(Consents.Email));
         Assert.True(profile.HasConsent(Consents.Sms));
@@ -48,8 +49,38 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
         Assert.Equal(2, (await api.EngagementsAsync(customer)).Count);
+        Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Single(await api.SignalRowsAsync(customer));
+        await Task.Delay(300); // several relay passes: nothing is delivered again
         Assert.Single(api.Signals.Engagements);
         Assert.Single(await api.ConsentHistoryAsync(customer), h => !h.Granted);
+    }
+
+    [Fact]
+    public async Task SendGridEvents_TemporalDownAndBatchRedelivered_Answers200AndSignalsOnceWhenBack()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var batch = SendGridBatch(customer, messageId, key, "click", "unsubscribe");
+        api.Signals.Outage = true;
+
+        using var first = await PostSendGridAsync(batch, api.SendGridKey);
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "pending", Attempts: >= 1 }]);
+        using var repeated = await PostSendGridAsync(batch, api.SendGridKey);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, repeated.StatusCode));
+        Assert.False((await api.CustomerAsync(customer)).HasConsent(Consents.Email));
+        var row = Assert.Single(await api.SignalRowsAsync(customer));
+        Assert.Equal(($"sendgrid:{customer}-click", "pending", "RpcException Unavailable"), (row.Key, row.Status, row.Error));
+        Assert.Empty(api.Signals.Engagements);
+
+        api.Signals.Outage = false;
+
+        var signal = Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        Assert.Equal(("clicked", key), (signal.Engagement.Action, signal.Engagement.MessageKey));
+        await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Status: "delivered" }]);
+        await Task.Delay(300);
+        Assert.Single(api.Signals.Engagements);
+        Assert.Equal(["clicked", "unsubscribed"], (await api.EngagementsAsync(customer)).Select(e => e.Kind));
     }
 
     [Fact]
@@ -109,6 +140,83 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
         Assert.Equal((Consents.Sms, false, "twilio"), (await api.ConsentHistoryAsync(customer))[^1]);
     }
 
+    [Theory]
+    [InlineData("START")]
+    [InlineData(" unstop ")]
+    [InlineData("Yes")]
+    public async Task TwilioInbound_OptInKeywordAfterStop_RegrantsSmsConsent(string keyword)
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = "SM-in-stop" }, EngagementApi.TwilioAuthToken);
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = keyword, ["MessageSid"] = "SM-in-start" }, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (stop.StatusCode, response.StatusCode));
+        Assert.Contains("<Response></Response>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+        Assert.Equal([(Consents.Sms, false, "twilio"), (Consents.Sms, true, "twilio")], (await api.ConsentHistoryAsync(customer)).Where(h => h.Source == "twilio"));
+    }
+
+    [Theory]
+    [InlineData("HELP")]
+    [InlineData("info")]
+    [InlineData("start please")]
+    public async Task TwilioInbound_HelpOrOtherText_ChangesNoConsent(string body)
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP" }, EngagementApi.TwilioAuthToken);
+        var before = await api.ConsentHistoryAsync(customer);
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = body }, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+        Assert.Equal(before, await api.ConsentHistoryAsync(customer));
+    }
+
+    [Fact]
+    public async Task TwilioStatus_JsonBodySignedWithBodySha256_StoresDeliveredRow()
+    {
+        var (customer, messageId, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name, "SM-json-1");
+        const string body = """{"MessageSid":"SM-json-1","MessageStatus":"delivered","AccountSid":"AC1"}""";
+
+        using var response = await PostTwilioJsonAsync("/webhooks/twilio/status", body, body, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("delivered", messageId, "twilio", "twilio:SM-json-1:delivered"), Assert.Single(await api.EngagementsAsync(customer)));
+    }
+
+    [Fact]
+    public async Task TwilioStatus_JsonBodyAlteredAfterSigning_Returns401AndStoresNothing()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name, "SM-json-2");
+        const string signed = """{"MessageSid":"SM-json-2","MessageStatus":"queued"}""";
+        const string sent = """{"MessageSid":"SM-json-2","MessageStatus":"delivered"}""";
+
+        using var response = await PostTwilioJsonAsync("/webhooks/twilio/status", signed, sent, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(await api.EngagementsAsync(customer));
+    }
+
+    [Fact]
+    public async Task TwilioInbound_JsonBodyWithoutBodySha256_Returns401AndKeepsConsent()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+        var body = JsonSerializer.Serialize(new { From = phone, Body = "STOP" });
+        var signature = TwilioSign(EngagementApi.TwilioAuthToken, EngagementApi.PublicBaseUrl + "/webhooks/twilio/inbound");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/twilio/inbound") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(TwilioSignatureVerifier.Header, signature);
+
+        using var response = await api.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+    }
+
     [Fact]
     public async Task TwilioInbound_BadSignature_Returns401AndKeepsConsent()
     {
@@ -161,11 +269,22 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
     private async Task<HttpResponseMessage> PostTwilioAsync(string path, Dictionary<string, string> form, string authToken)
     {
         var data = EngagementApi.PublicBaseUrl + path + string.Concat(form.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + p.Value));
-#pragma warning disable CA5350 // HMAC-SHA1 is what Twilio signs with.
-        var signature = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data)));
-#pragma warning restore CA5350
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
-        request.Headers.Add(TwilioSignatureVerifier.Header, signature);
+        request.Headers.Add(TwilioSignatureVerifier.Header, TwilioSign(authToken, data));
         return await api.Client.SendAsync(request);
     }
+
+    /// <summary>Signs a JSON body as Twilio does: <c>bodySHA256</c> (hex) of <paramref name="signedBody"/> in the URL, the signature over that URL alone; sends <paramref name="sentBody"/>.</summary>
+    private async Task<HttpResponseMessage> PostTwilioJsonAsync(string path, string signedBody, string sentBody, string authToken)
+    {
+        var pathAndQuery = $"{path}?bodySHA256={Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(signedBody)))}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new StringContent(sentBody, Encoding.UTF8, "application/json") };
+        request.Headers.Add(TwilioSignatureVerifier.Header, TwilioSign(authToken, EngagementApi.PublicBaseUrl + pathAndQuery));
+        return await api.Client.SendAsync(request);
+    }
+
+#pragma warning disable CA5350 // HMAC-SHA1 is what Twilio signs with.
+    private static string TwilioSign(string authToken, string data) =>
+        Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data)));
+#pragma warning restore CA5350
 }
