@@ -141,10 +141,13 @@ public sealed class InboxRelayTests(PostgresDatabase db) : IClassFixture<Postgre
         using var posted = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent(Cart(customer, 0).ToJsonString()));
         await Eventually.HoldsAsync(async () => Signals.Delivered.Any(d => d.CustomerId == customer));
 
+        // The relay may still deliver earlier tests' events meanwhile: the answer lies between counts taken around it.
+        const string delivered = "SELECT count(*) FROM storefront_events WHERE delivery_status = 'delivered'";
+        var before = await ScalarAsync<long>(delivered, []);
         var answer = JsonNode.Parse(await factory.CreateAdminClient().GetStringAsync("/v1/inbox"))!;
+        var after = await ScalarAsync<long>(delivered, []);
 
-        var expected = await ScalarAsync<long>("SELECT count(*) FROM storefront_events WHERE delivery_status = 'delivered'", []);
-        Assert.Equal(expected, (long)answer["delivered"]!);
+        Assert.InRange((long)answer["delivered"]!, before, after);
         Assert.True((long)answer["delivered"]! >= 1);
         Assert.NotNull(answer["pending"]);
         Assert.NotNull(answer["failed"]);

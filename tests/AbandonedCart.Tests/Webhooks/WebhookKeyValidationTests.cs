@@ -2,10 +2,12 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Api;
 using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 
 namespace AbandonedCart.Tests.Webhooks;
 
@@ -105,10 +107,24 @@ public sealed class WebhookKeyValidationTests(PostgresDatabase db) : IClassFixtu
         Assert.Empty(options.Problems());
     }
 
+    /// <summary>
+    /// Builds and starts the Api's own service registration (<c>AddApiServices</c>) with <paramref name="settings"/>,
+    /// and returns the messages of the failure. A plain host rather than WebApplicationFactory: the factory's deferred
+    /// host can report a disposed service provider instead of the entry point's startup failure.
+    /// </summary>
     private string StartFailure(params (string Key, string Value)[] settings)
     {
-        using var factory = Api(settings);
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(
+        [
+            new("ConnectionStrings:Postgres", db.ConnectionString),
+            new("Temporal:Address", "127.0.0.1:1"),
+            new("Urls", "http://127.0.0.1:0"),
+            .. settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)),
+        ]);
+        builder.AddApiServices();
+        using var app = builder.Build();
+        var error = Assert.ThrowsAny<Exception>(() => app.StartAsync().GetAwaiter().GetResult());
         var messages = new StringBuilder();
         for (Exception? e = error; e is not null; e = e.InnerException)
         {
