@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Mail;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Workflows;
@@ -9,7 +10,7 @@ public sealed class EmailChannel : IChannelRule
 {
     public string Channel => Workflows.Channels.Email;
 
-    public static bool IsValidAddress(string? email) =>
+    public static bool IsValidAddress([NotNullWhen(true)] string? email) =>
         !string.IsNullOrWhiteSpace(email) && MailAddress.TryCreate(email, out var parsed) && parsed.Address == email.Trim()
         && parsed.Host.Contains('.', StringComparison.Ordinal);
 

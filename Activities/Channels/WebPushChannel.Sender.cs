@@ -88,51 +88,87 @@ public static class WebPushEncryption
     private static readonly byte[] NonceInfo = "Content-Encoding: nonce\0"u8.ToArray();
     private static readonly byte[] KeyInfoPrefix = "WebPush: info\0"u8.ToArray();
 
+    /// <summary>Encrypts <paramref name="plaintext"/> to the user agent's key with a new application server key pair
+    /// (RFC 8291 §3.1: one per message) and a random salt; returns the full request body.</summary>
+    /// <exception cref="CryptographicException"><paramref name="uaPublic"/> is not a point on P-256.</exception>
+    public static byte[] Encrypt(ReadOnlySpan<byte> plaintext, byte[] uaPublic, byte[] authSecret)
+    {
+        Check(plaintext, uaPublic, authSecret);
+        Span<byte> asPublic = stackalloc byte[65];
+        Span<byte> ecdhSecret = stackalloc byte[32];
+        Span<byte> salt = stackalloc byte[16];
+        P256Agreement.Agree(uaPublic, asPublic, ecdhSecret);
+        RandomNumberGenerator.Fill(salt);
+        return Seal(plaintext, uaPublic, authSecret, asPublic, ecdhSecret, salt);
+    }
+
     /// <summary>Encrypts <paramref name="plaintext"/> to the user agent's key, with the given sender (ephemeral) key
     /// and salt; returns the full request body: header (salt, rs, idlen, keyid) then the single record.</summary>
     public static byte[] Encrypt(ReadOnlySpan<byte> plaintext, byte[] uaPublic, byte[] authSecret, ECDiffieHellman senderKey, byte[] salt)
     {
-        ArgumentNullException.ThrowIfNull(uaPublic);
-        ArgumentNullException.ThrowIfNull(authSecret);
         ArgumentNullException.ThrowIfNull(senderKey);
         ArgumentNullException.ThrowIfNull(salt);
-        if (uaPublic.Length != 65 || uaPublic[0] != 4 || authSecret.Length != 16 || salt.Length != 16)
+        Check(plaintext, uaPublic, authSecret);
+        if (salt.Length != 16)
         {
-            throw new ArgumentException("The subscription needs a 65-byte uncompressed p256dh key and a 16-byte auth secret, and the salt must be 16 bytes.");
+            throw new ArgumentException("The salt must be 16 bytes.", nameof(salt));
+        }
+
+        var asPublic = PublicBytes(senderKey);
+        using var ua = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = Point(uaPublic) });
+        using var uaKey = ua.PublicKey;
+        var ecdhSecret = senderKey.DeriveRawSecretAgreement(uaKey);
+        return Seal(plaintext, uaPublic, authSecret, asPublic, ecdhSecret, salt);
+    }
+
+    private static void Check(ReadOnlySpan<byte> plaintext, byte[] uaPublic, byte[] authSecret)
+    {
+        ArgumentNullException.ThrowIfNull(uaPublic);
+        ArgumentNullException.ThrowIfNull(authSecret);
+        if (uaPublic.Length != 65 || uaPublic[0] != 4 || authSecret.Length != 16)
+        {
+            throw new ArgumentException("The subscription needs a 65-byte uncompressed p256dh key and a 16-byte auth secret.");
         }
 
         if (plaintext.Length > MaxPlaintext)
         {
             throw new ArgumentException($"A web push message holds at most {MaxPlaintext} bytes.", nameof(plaintext));
         }
+    }
 
-        var asPublic = PublicBytes(senderKey);
-        using var ua = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = Point(uaPublic) });
-        var ecdhSecret = senderKey.DeriveRawSecretAgreement(ua.PublicKey);
-
+    /// <summary>RFC 8291 §3.3-3.4 and RFC 8188 §2 from the ECDH secret on: keys, then the header and the one record.</summary>
+    private static byte[] Seal(
+        ReadOnlySpan<byte> plaintext, byte[] uaPublic, byte[] authSecret, ReadOnlySpan<byte> asPublic, ReadOnlySpan<byte> ecdhSecret, ReadOnlySpan<byte> salt)
+    {
         // RFC 8291 §3.4: IKM = HKDF(auth_secret, ecdh_secret, "WebPush: info" || 0x00 || ua_public || as_public, 32).
-        var keyInfo = new byte[KeyInfoPrefix.Length + 130];
-        KeyInfoPrefix.CopyTo(keyInfo, 0);
-        uaPublic.CopyTo(keyInfo, KeyInfoPrefix.Length);
-        asPublic.CopyTo(keyInfo, KeyInfoPrefix.Length + 65);
-        var ikm = HKDF.Expand(HashAlgorithmName.SHA256, HKDF.Extract(HashAlgorithmName.SHA256, ecdhSecret, authSecret), 32, keyInfo);
+        Span<byte> keyInfo = stackalloc byte[KeyInfoPrefix.Length + 130];
+        KeyInfoPrefix.CopyTo(keyInfo);
+        uaPublic.CopyTo(keyInfo[KeyInfoPrefix.Length..]);
+        asPublic.CopyTo(keyInfo[(KeyInfoPrefix.Length + 65)..]);
+        Span<byte> prk = stackalloc byte[32];
+        Span<byte> ikm = stackalloc byte[32];
+        HKDF.Extract(HashAlgorithmName.SHA256, ecdhSecret, authSecret, prk);
+        HKDF.Expand(HashAlgorithmName.SHA256, prk, ikm, keyInfo);
 
         // RFC 8188 §2.2/2.3: content-encryption key and nonce from the salt; one record, so the sequence number is 0.
-        var prk = HKDF.Extract(HashAlgorithmName.SHA256, ikm, salt);
-        var cek = HKDF.Expand(HashAlgorithmName.SHA256, prk, 16, CekInfo);
-        var nonce = HKDF.Expand(HashAlgorithmName.SHA256, prk, 12, NonceInfo);
+        HKDF.Extract(HashAlgorithmName.SHA256, ikm, salt, prk);
+        Span<byte> cek = stackalloc byte[16];
+        Span<byte> nonce = stackalloc byte[12];
+        HKDF.Expand(HashAlgorithmName.SHA256, prk, cek, CekInfo);
+        HKDF.Expand(HashAlgorithmName.SHA256, prk, nonce, NonceInfo);
 
         var body = new byte[86 + plaintext.Length + 1 + 16];
-        salt.CopyTo(body, 0);
+        salt.CopyTo(body);
         BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(16, 4), RecordSize);
         body[20] = 65;
-        asPublic.CopyTo(body, 21);
+        asPublic.CopyTo(body.AsSpan(21));
 
-        var padded = new byte[plaintext.Length + 1];
-        plaintext.CopyTo(padded);
-        padded[^1] = 2; // last-record delimiter, no padding
+        // The record: plaintext then the last-record delimiter (no padding), encrypted in place.
+        var record = body.AsSpan(86, plaintext.Length + 1);
+        plaintext.CopyTo(record);
+        record[^1] = 2;
         using var gcm = new AesGcm(cek, 16);
-        gcm.Encrypt(nonce, padded, body.AsSpan(86, padded.Length), body.AsSpan(86 + padded.Length, 16));
+        gcm.Encrypt(nonce, record, record, body.AsSpan(86 + record.Length, 16));
         return body;
     }
 
@@ -241,9 +277,7 @@ public sealed class WebPushSender(HttpClient http, IOptions<WebPushOptions> opti
         try
         {
             endpoint = new Uri(sub.Endpoint, UriKind.Absolute);
-            using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-            body = WebPushEncryption.Encrypt(
-                payload, Base64Url.DecodeFromChars(sub.P256dh), Base64Url.DecodeFromChars(sub.Auth), ephemeral, RandomNumberGenerator.GetBytes(16));
+            body = WebPushEncryption.Encrypt(payload, Base64Url.DecodeFromChars(sub.P256dh), Base64Url.DecodeFromChars(sub.Auth));
         }
         catch (Exception e) when (e is ArgumentException or FormatException or CryptographicException or UriFormatException)
         {

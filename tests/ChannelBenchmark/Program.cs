@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
@@ -20,7 +21,15 @@ using Microsoft.Extensions.Logging;
 // next to a raw HttpClient loop posting a body of the same size to the same peer path with the same concurrency.
 // Usage: dotnet run -c Release --project tests/ChannelBenchmark [seconds per run] [concurrency] [peer latency ms] [channel filter]
 // With no latency both loops are CPU-bound on the same cores as the peer; a latency like a real provider's shows
-// whether the sender keeps up when the network, not the CPU, is the limit.
+// whether the sender keeps up when the network, not the CPU, is the limit. The CPU columns (process CPU time per
+// successful operation, peer included) hold up better than the rates when other work shares the machine.
+// `dotnet run -c Release --project tests/ChannelBenchmark -- cpu [filter]` prints CPU µs per send and per piece instead.
+if (args.Length > 0 && args[0] == "cpu")
+{
+    CpuCost.Run(args.Length > 1 ? args[1] : string.Empty);
+    return;
+}
+
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
 var latency = TimeSpan.FromMilliseconds(args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
@@ -113,16 +122,20 @@ var basis = new OutboundMessage
     ("LINE", Channels.Line, basis.Customer, $"{http1}/v2/bot/message/push", false),
 ];
 
+// The same client-side settings as the senders' typed clients: pooled SocketsHttpHandler, HTTP/1.1 except APNs.
 using var raw = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
-var rawBody = new byte[600];
 Console.WriteLine($"{seconds}s per run, {concurrency} concurrent sends, peer latency {latency.TotalMilliseconds} ms, {Environment.ProcessorCount} cores, peer and client in one process");
-Console.WriteLine("| channel (provider) | sender sends/s | raw HttpClient req/s | ratio | errors |");
-Console.WriteLine("|---|---:|---:|---:|---:|");
+Console.WriteLine("| channel (provider) | sender sends/s | raw HttpClient req/s | ratio | CPU µs/send | CPU µs/raw req | body bytes | errors |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var run in runs.Where(r => r.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
 {
     var message = basis with { Channel = run.Channel, Customer = run.Customer };
     var sender = services.GetServices<IChannelSender>().Single(s => s.Channel == run.Channel);
     Task Send() => sender.SendAsync(message, CancellationToken.None);
+
+    // The raw loop posts as many bytes as the sender's last request carried, to the same path.
+    await Send();
+    var rawBody = new byte[Peer.LastBodyLength];
     async Task Raw()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, run.RawUrl) { Content = new ByteArrayContent(rawBody) };
@@ -139,18 +152,22 @@ foreach (var run in runs.Where(r => r.Name.Contains(filter, StringComparison.Ord
 
     await RateAsync(Send, TimeSpan.FromSeconds(1));
     await RateAsync(Raw, TimeSpan.FromSeconds(1));
-    var (sends, sendErrors) = await RateAsync(Send, TimeSpan.FromSeconds(seconds));
-    var (baseline, rawErrors) = await RateAsync(Raw, TimeSpan.FromSeconds(seconds));
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {run.Name} | {sends:0} | {baseline:0} | {sends / baseline:0.00} | {sendErrors}/{rawErrors} |"));
+    var (sends, sendCpu, sendErrors) = await RateAsync(Send, TimeSpan.FromSeconds(seconds));
+    var (baseline, rawCpu, rawErrors) = await RateAsync(Raw, TimeSpan.FromSeconds(seconds));
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"| {run.Name} | {sends:0} | {baseline:0} | {sends / baseline:0.00} | {sendCpu:0} | {rawCpu:0} | {rawBody.Length} | {sendErrors}/{rawErrors} |"));
 }
 
 await peer.StopAsync();
 
-// Successful operations per second, and the number that failed (printed, never hidden).
-async Task<(double PerSecond, long Errors)> RateAsync(Func<Task> operation, TimeSpan duration)
+// Successful operations per second, process CPU µs per successful operation, and the number that failed (printed, never hidden).
+async Task<(double PerSecond, double CpuMicroseconds, long Errors)> RateAsync(Func<Task> operation, TimeSpan duration)
 {
     long done = 0;
     long errors = 0;
+    using var process = Process.GetCurrentProcess();
+    var cpu = process.TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
@@ -170,7 +187,9 @@ async Task<(double PerSecond, long Errors)> RateAsync(Func<Task> operation, Time
             }
         }
     }));
-    return (done / clock.Elapsed.TotalSeconds, errors);
+    var elapsed = clock.Elapsed;
+    process.Refresh();
+    return (done / elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(done, 1), errors);
 }
 
 static async Task Answer(HttpContext context, TimeSpan latency)
@@ -181,6 +200,16 @@ static async Task Answer(HttpContext context, TimeSpan latency)
     }
 
     var path = context.Request.Path.Value ?? string.Empty;
+    var length = 0;
+    var buffer = ArrayPool<byte>.Shared.Rent(4096);
+    int read;
+    while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+    {
+        length += read;
+    }
+
+    ArrayPool<byte>.Shared.Return(buffer);
+    Peer.LastBodyLength = length;
     var (status, body) = path switch
     {
         "/token" => (200, """{"access_token":"ya29.bench","expires_in":3599,"token_type":"Bearer"}"""),
@@ -198,4 +227,10 @@ static async Task Answer(HttpContext context, TimeSpan latency)
     {
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
     }
+}
+
+/// <summary>What the loopback peer saw last.</summary>
+internal static class Peer
+{
+    public static volatile int LastBodyLength;
 }

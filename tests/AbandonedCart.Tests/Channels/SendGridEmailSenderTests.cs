@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using AbandonedCart.Activities.Channels;
 using Microsoft.Extensions.Options;
+using SendGrid.Helpers.Mail;
 
 namespace AbandonedCart.Tests.Channels;
 
@@ -61,6 +63,48 @@ public sealed class SendGridEmailSenderTests : IAsyncLifetime
         Assert.Equal(89.90m, first.GetProperty("price").GetDecimal());
         Assert.Equal("https://shop.example/i/shoe.jpg", first.GetProperty("image_url").GetString());
         Assert.Equal(2, data.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task SendAsync_Cart_PostsTheJsonTheSendGridLibraryWouldSerialize()
+    {
+        peer.Respond = _ => new PeerResponse(202);
+        var message = ProviderTest.Message() with
+        {
+            Items = [.. ProviderTest.Message().Items, new Workflows.CartItem { Sku = "Q-3", Name = "Cap <\"Été\"> & 'more'", Price = 7m, Quantity = 3 }],
+            OpenPixelUrl = null,
+        };
+
+        await sender.SendAsync(message, CancellationToken.None);
+
+        // The body the sender used to build with SendGridMessage, which the library serializes with Newtonsoft.
+        var mail = new SendGridMessage
+        {
+            TemplateId = "d-0123456789abcdef",
+            CustomArgs = new Dictionary<string, string>
+            {
+                ["message_id"] = "9001", ["idempotency_key"] = message.IdempotencyKey, ["journey"] = message.Journey, ["step"] = "1",
+            },
+        };
+        mail.SetFrom(new EmailAddress("shop@shop.example", "Shop"));
+        mail.AddTo(new EmailAddress(message.Customer.Email));
+        mail.SetTemplateData(new Dictionary<string, object?>
+        {
+            ["customer_id"] = message.Customer.Id,
+            ["items"] = message.Items.Select(i => new Dictionary<string, object?>
+            {
+                ["sku"] = i.Sku, ["name"] = i.Name, ["price"] = i.Price, ["quantity"] = i.Quantity, ["image_url"] = i.ImageUrl, ["url"] = i.Url,
+            }).ToList(),
+            ["cart_value"] = message.CartValue,
+            ["currency"] = message.Currency,
+            ["click_url"] = message.ClickUrl,
+            ["open_pixel_url"] = message.OpenPixelUrl,
+        });
+        mail.SetAsm(4242);
+        mail.SetClickTracking(false, false);
+
+        // Same members, order, nulls and number text (20.0, 7.0); string escapes may differ only in spelling.
+        Assert.Equal(JsonNode.Parse(mail.Serialize())!.ToJsonString(), JsonNode.Parse(peer.Single("/v3/mail/send").Body)!.ToJsonString());
     }
 
     [Fact]

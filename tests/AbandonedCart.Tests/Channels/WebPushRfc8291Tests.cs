@@ -61,6 +61,48 @@ public sealed class WebPushRfc8291Tests
     }
 
     [Fact]
+    public void Encrypt_WithItsOwnKeyPairAndSalt_RoundTripsAndNeverRepeatsEither()
+    {
+        using var ua = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var auth = RandomNumberGenerator.GetBytes(16);
+        var plaintext = Encoding.UTF8.GetBytes("{\"title\":\"Your cart misses you\"}");
+
+        var first = WebPushEncryption.Encrypt(plaintext, WebPushEncryption.PublicBytes(ua), auth);
+        var second = WebPushEncryption.Encrypt(plaintext, WebPushEncryption.PublicBytes(ua), auth);
+
+        Assert.Equal(plaintext, Decrypt(first, ua, auth));
+        Assert.Equal(plaintext, Decrypt(second, ua, auth));
+        Assert.NotEqual(first[..16], second[..16]); // salt
+        Assert.NotEqual(first[21..86], second[21..86]); // RFC 8291 §3.1: a new application server key per message
+    }
+
+    [Theory]
+    [InlineData("y+1")]
+    [InlineData("x=p")]
+    [InlineData("zero")]
+    public void Encrypt_SubscriptionKeyNotAPointOnP256_IsRefused(string damage)
+    {
+        using var ua = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var point = WebPushEncryption.PublicBytes(ua);
+        switch (damage)
+        {
+            case "y+1":
+                point[64] ^= 1;
+                break;
+            case "x=p":
+                Convert.FromHexString("FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF").CopyTo(point, 1);
+                break;
+            default:
+                Array.Clear(point, 1, 64);
+                break;
+        }
+
+        Assert.ThrowsAny<CryptographicException>(() => WebPushEncryption.Encrypt("hi"u8, point, new byte[16]));
+        using var sender = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        Assert.ThrowsAny<CryptographicException>(() => WebPushEncryption.Encrypt("hi"u8, point, new byte[16], sender, new byte[16]));
+    }
+
+    [Fact]
     public void Encrypt_PlaintextLongerThanOneRecord_IsRefused()
     {
         using var ua = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);

@@ -102,6 +102,20 @@ public sealed class WebPushSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_P256dhNotOnTheCurve_FailsAsTokenInvalidWithoutCallingThePushService()
+    {
+        var point = WebPushEncryption.PublicBytes(ua);
+        point[64] ^= 1;
+        var message = Message();
+        message = message with { Customer = message.Customer with { WebPush = message.Customer.WebPush! with { P256dh = Base64Url.EncodeToString(point) } } };
+
+        var failure = await ProviderTest.RejectedAsync(ProviderErrors.TokenInvalid, () => sender.SendAsync(message, CancellationToken.None));
+
+        Assert.Equal("web_push", failure.Details.ElementAt<string>(0));
+        Assert.Empty(peer.Requests);
+    }
+
+    [Fact]
     public async Task SendAsync_ThrottledOrFailingOrBadRequest_MapsToRetryOrReject() =>
         await ProviderTest.AssertStatusMappingAsync(peer, () => sender.SendAsync(Message(), CancellationToken.None), "bad VAPID");
 
