@@ -20,6 +20,9 @@ using Microsoft.Extensions.Logging;
 // Sends/s per channel through the real senders (registered by AddChannelProviders) against a loopback provider peer,
 // next to a raw HttpClient loop posting a body of the same size to the same peer path with the same concurrency.
 // Usage: dotnet run -c Release --project tests/ChannelBenchmark [seconds per run] [concurrency] [peer latency ms] [channel filter]
+// The latency is a fixed number of ms ("20") or a uniform range ("10-30"). A fixed latency answers every request of a
+// wave at the same instant, so the client's CPU work per send is done in lockstep bursts; a range spreads it as real
+// providers' varying answer times do. Both loops always get the same peer.
 // With no latency both loops are CPU-bound on the same cores as the peer; a latency like a real provider's shows
 // whether the sender keeps up when the network, not the CPU, is the limit. The CPU columns (process CPU time per
 // successful operation, peer included) hold up better than the rates when other work shares the machine.
@@ -32,7 +35,10 @@ if (args.Length > 0 && args[0] == "cpu")
 
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
-var latency = TimeSpan.FromMilliseconds(args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
+var latencyRange = (args.Length > 2 ? args[2] : "0").Split('-');
+var latencyLow = int.Parse(latencyRange[0], CultureInfo.InvariantCulture);
+var latencyHigh = latencyRange.Length > 1 ? int.Parse(latencyRange[1], CultureInfo.InvariantCulture) : latencyLow;
+var latencyText = latencyHigh == latencyLow ? $"{latencyLow} ms" : $"{latencyLow}-{latencyHigh} ms (uniform)";
 var filter = args.Length > 3 ? args[3] : string.Empty;
 
 var builder = WebApplication.CreateSlimBuilder();
@@ -44,7 +50,7 @@ builder.WebHost.UseKestrel(k =>
     k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
 });
 await using var peer = builder.Build();
-peer.Run(context => Answer(context, latency));
+peer.Run(context => Answer(context, TimeSpan.FromMilliseconds(Random.Shared.Next(latencyLow, latencyHigh + 1))));
 await peer.StartAsync();
 var urls = peer.Urls.ToArray();
 var http1 = urls[0].TrimEnd('/');
@@ -124,7 +130,7 @@ var basis = new OutboundMessage
 
 // The same client-side settings as the senders' typed clients: pooled SocketsHttpHandler, HTTP/1.1 except APNs.
 using var raw = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
-Console.WriteLine($"{seconds}s per run, {concurrency} concurrent sends, peer latency {latency.TotalMilliseconds} ms, {Environment.ProcessorCount} cores, peer and client in one process");
+Console.WriteLine($"{seconds}s per run, {concurrency} concurrent sends, peer latency {latencyText}, {Environment.ProcessorCount} cores, peer and client in one process");
 Console.WriteLine("| channel (provider) | sender sends/s | raw HttpClient req/s | ratio | CPU µs/send | CPU µs/raw req | body bytes | errors |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var run in runs.Where(r => r.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
