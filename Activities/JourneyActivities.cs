@@ -79,7 +79,7 @@ public sealed class JourneyActivities(
         }
 
         var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
-        if (request.Gate is { } gate && await GateAsync(request, gate, customer, cancellationToken) is { } notNow)
+        if (request.Gate is { } gate && await GateAsync(request, head, gate, customer, cancellationToken) is { } notNow)
         {
             return notNow;
         }
@@ -263,7 +263,8 @@ public sealed class JourneyActivities(
     /// The journey switch, cross-journey cap and quiet hours at send time: a <c>stopped</c> or <c>deferred</c> result,
     /// recorded in the message log under the request's decision key, or null when the message may go now.
     /// </summary>
-    private async Task<SendResult?> GateAsync(SendRequest request, SendGatePolicy gate, CustomerProfile? customer, CancellationToken cancellationToken)
+    private async Task<SendResult?> GateAsync(
+        SendRequest request, MessageHead head, SendGatePolicy gate, CustomerProfile? customer, CancellationToken cancellationToken)
     {
         var context = await ReadSendContextAsync(request.CustomerId, request.Journey, customer, cancellationToken);
         var result = SendGate.RefusalAt(time.GetUtcNow(), context, gate);
@@ -272,16 +273,9 @@ public sealed class JourneyActivities(
             return null;
         }
 
-        var head = new MessageHead
-        {
-            IdempotencyKey = request.DecisionKey ?? $"{request.IdempotencyKey}:{result.Status}",
-            CustomerId = request.CustomerId,
-            Journey = request.Journey,
-            EntryKey = request.EntryKey,
-            Channel = request.Channel,
-            Step = request.Step,
-        };
-        await messages.RecordDecisionAsync(head, result.Status, result.Reason!, result.Until, cancellationToken);
+        // The decision has a row of its own: the send's key stays free for the send that follows the wait.
+        var decision = head with { IdempotencyKey = request.DecisionKey ?? $"{request.IdempotencyKey}:{result.Status}" };
+        await messages.RecordDecisionAsync(decision, result.Status, result.Reason!, result.Until, cancellationToken);
         logger.LogInformation(
             "Not sending {Channel} for customer {CustomerId} now: {Status} ({Reason}) until {Until}",
             request.Channel, request.CustomerId, result.Status, result.Reason, result.Until);
