@@ -188,7 +188,8 @@ public sealed class AbandonedCartWorkflow
         else
         {
             var entry = RecordAsync(
-                a => a.RecordEntryAsync(new JourneyEntry
+                JourneyActivity.RecordEntry,
+                new JourneyEntry
                 {
                     EntryKey = EntryKey,
                     CustomerId = state.CustomerId,
@@ -198,7 +199,7 @@ public sealed class AbandonedCartWorkflow
                     Holdout = holdout,
                     CartValue = state.Cart!.TotalValue,
                     Currency = state.Cart.Currency,
-                }),
+                },
                 holdout ? "holdout entry" : "journey entry");
             if (!holdout && GateAtSend && !SendGate.IsCapped(Workflow.UtcNow, context, journey))
             {
@@ -373,8 +374,9 @@ public sealed class AbandonedCartWorkflow
         try
         {
             activitiesInFlight++;
-            result = await Workflow.ExecuteActivityAsync(
-                (IJourneyActivities a) => a.SendMessageAsync(request),
+            result = await JourneyActivity.ExecuteAsync<SendResult>(
+                JourneyActivity.SendMessage,
+                request,
                 WithSummary(SendOptions, $"{Label(channel)} #{step}"));
         }
         catch (ActivityFailureException failure)
@@ -414,7 +416,7 @@ public sealed class AbandonedCartWorkflow
         var key = $"{EntryKey}:audiences";
         if (!state.AudienceDecided)
         {
-            var added = await AudienceAsync(a => a.AddToAudiencesAsync(new AudienceRequest { IdempotencyKey = key, CustomerId = state.CustomerId, Journey = journey.Name }), "add to ad audiences");
+            var added = await AudienceAsync(JourneyActivity.AddToAudiences, new AudienceRequest { IdempotencyKey = key, CustomerId = state.CustomerId, Journey = journey.Name }, "add to ad audiences");
             state.AudienceDecided = true;
             if (added?.Done == true)
             {
@@ -432,7 +434,7 @@ public sealed class AbandonedCartWorkflow
         // Audiences keep the customer for a fixed time, or until they buy.
         await WaitUntilAsync(() => Purchased, addedAt + journey.AudienceDuration, $"keeping the customer in ad audiences for {Describe(journey.AudienceDuration)} or until purchase", allowContinueAsNew: false);
         var audienceKey = state.AudienceKey!;
-        await AudienceAsync(a => a.RemoveFromAudiencesAsync(new AudienceRequest { IdempotencyKey = audienceKey, CustomerId = state.CustomerId, Journey = journey.Name }), "remove from ad audiences");
+        await AudienceAsync(JourneyActivity.RemoveFromAudiences, new AudienceRequest { IdempotencyKey = audienceKey, CustomerId = state.CustomerId, Journey = journey.Name }, "remove from ad audiences");
         state.AudiencesRemoved = true;
     }
 
@@ -501,8 +503,9 @@ public sealed class AbandonedCartWorkflow
     private bool HistoryTooLong => Workflow.ContinueAsNewSuggested || Workflow.CurrentHistoryLength >= journey.HistoryEventLimit;
 
     private async Task<SendContext> GetSendContextAsync() =>
-        await RecordAsync(
-            a => a.GetSendContextAsync(new SendContextRequest { CustomerId = state.CustomerId, Journey = journey.Name }),
+        await RecordAsync<SendContext>(
+            JourneyActivity.GetSendContext,
+            new SendContextRequest { CustomerId = state.CustomerId, Journey = journey.Name },
             "journey switch and send history");
 
     private Task RecordDecisionAsync(string status, string reason, string? channel, int? step, DateTimeOffset? until)
@@ -520,22 +523,22 @@ public sealed class AbandonedCartWorkflow
             Step = step,
             Until = until,
         };
-        return RecordAsync(a => a.RecordDecisionAsync(record), $"record {status}: {reason}");
+        return RecordAsync(JourneyActivity.RecordDecision, record, $"record {status}: {reason}");
     }
 
     private Task RecordOutcomeAsync(string outcome)
     {
         state.Outcome = outcome;
         var record = new JourneyOutcome { EntryKey = EntryKey, Outcome = outcome, EndedAt = Workflow.UtcNow };
-        return RecordAsync(a => a.RecordOutcomeAsync(record), $"outcome: {outcome}");
+        return RecordAsync(JourneyActivity.RecordOutcome, record, $"outcome: {outcome}");
     }
 
-    private async Task<T> RecordAsync<T>(System.Linq.Expressions.Expression<Func<IJourneyActivities, Task<T>>> call, string summary)
+    private async Task<T> RecordAsync<T>(string activity, object argument, string summary)
     {
         activitiesInFlight++;
         try
         {
-            return await Workflow.ExecuteActivityAsync(call, WithSummary(RecordOptions, summary));
+            return await JourneyActivity.ExecuteAsync<T>(activity, argument, WithSummary(RecordOptions, summary));
         }
         finally
         {
@@ -543,12 +546,12 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
-    private async Task RecordAsync(System.Linq.Expressions.Expression<Func<IJourneyActivities, Task>> call, string summary)
+    private async Task RecordAsync(string activity, object argument, string summary)
     {
         activitiesInFlight++;
         try
         {
-            await Workflow.ExecuteActivityAsync(call, WithSummary(RecordOptions, summary));
+            await JourneyActivity.ExecuteAsync(activity, argument, WithSummary(RecordOptions, summary));
         }
         finally
         {
@@ -556,11 +559,11 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
-    private async Task<AudienceResult?> AudienceAsync(System.Linq.Expressions.Expression<Func<IJourneyActivities, Task<AudienceResult>>> call, string summary)
+    private async Task<AudienceResult?> AudienceAsync(string activity, AudienceRequest request, string summary)
     {
         try
         {
-            return await RecordAsync(call, summary);
+            return await RecordAsync<AudienceResult>(activity, request, summary);
         }
         catch (ActivityFailureException)
         {
