@@ -303,12 +303,28 @@ public sealed class AbandonedCartWorkflow
 
             var until = result.Until ?? Workflow.UtcNow;
             SetStage(Stages.Deferred, channel, until);
-            await WaitUntilAsync(() => Purchased || CartEmpty, until, $"deferring the {Label(channel)} ({result.Reason})");
-            if (CartEmpty)
+            if (await WaitOutDeferralAsync(channel, until, result.Reason) is { } ended)
             {
-                return (Outcomes.CartEmptied, null);
+                return (ended, null);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits while a due message is deferred (quiet hours, cross-journey cap); the chain's outcome when it ends here.
+    /// Since patch <c>engagement-ends-deferral</c> an open or click of this round's earlier message during the wait
+    /// ends the chain as engaged, as it does during a message's window; before it, the deferred message went out anyway.
+    /// </summary>
+    private async Task<string?> WaitOutDeferralAsync(string channel, DateTimeOffset until, string? reason)
+    {
+        var engagementEnds = Workflow.Patched(Patches.EngagementEndsDeferral);
+        await WaitUntilAsync(() => Purchased || CartEmpty || (engagementEnds && state.Engaged), until, $"deferring the {Label(channel)} ({reason})");
+        if (CartEmpty)
+        {
+            return Outcomes.CartEmptied;
+        }
+
+        return engagementEnds && state.Engaged && !Purchased ? Outcomes.Engaged : null;
     }
 
     /// <summary>The released path (before patch gate-checked-at-send): read the send context, defer or send.</summary>
@@ -343,10 +359,9 @@ public sealed class AbandonedCartWorkflow
 
             await RecordDecisionAsync("deferred", gate.Reason!, channel, step, gate.Until);
             SetStage(Stages.Deferred, channel, gate.Until);
-            await WaitUntilAsync(() => Purchased || CartEmpty, gate.Until, $"deferring the {Label(channel)} ({gate.Reason})");
-            if (CartEmpty)
+            if (await WaitOutDeferralAsync(channel, gate.Until, gate.Reason) is { } ended)
             {
-                return Outcomes.CartEmptied;
+                return ended;
             }
         }
     }
@@ -744,6 +759,9 @@ public sealed class AbandonedCartWorkflow
 
         /// <summary>Switch, cross-journey cap and quiet hours checked by the send activity; entry recorded alongside the first send.</summary>
         public const string GateCheckedAtSend = "gate-checked-at-send";
+
+        /// <summary>An open or click of this round's earlier message ends a deferral of the next one as engaged.</summary>
+        public const string EngagementEndsDeferral = "engagement-ends-deferral";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>

@@ -20,14 +20,19 @@ public class ReplayBenchmark
 
     /// <summary>
     /// The current journey's full history; the mobile chain now, as released in v2 (before patch gate-checked-at-send)
-    /// and as first released (v1, before patch email-window-12h).
+    /// and as first released (v1, before patch email-window-12h). Short names keep BenchmarkDotNet's table readable.
     /// </summary>
-    [Params(
-        "Scenarios/full-journey.json",
-        "Scenarios/mobile-chain.json",
-        "Released/abandoned-cart-v2/mobile-chain.json",
-        "Released/abandoned-cart-v1/mobile-chain.json")]
-    public string History { get; set; } = "Scenarios/full-journey.json";
+    [Params("full-journey", "mobile-chain", "v2/mobile-chain", "v1/mobile-chain")]
+    public string History { get; set; } = "full-journey";
+
+    /// <summary>The golden file behind a <see cref="History"/> name.</summary>
+    public static string FileOf(string history) => history switch
+    {
+        "v2/mobile-chain" => Golden("Released/abandoned-cart-v2/mobile-chain.json"),
+        "v1/mobile-chain" => Golden("Released/abandoned-cart-v1/mobile-chain.json"),
+        _ when history.EndsWith(".json", StringComparison.Ordinal) => Golden(history),
+        _ => Golden($"Scenarios/{history}.json"),
+    };
 
     public static string Golden(string name) => Path.Combine(RepositoryRoot(), "tests", "AbandonedCart.Tests", "Golden", name);
 
@@ -47,7 +52,7 @@ public class ReplayBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        history = LoadHistory(Golden(History));
+        history = LoadHistory(FileOf(History));
         Console.WriteLine($"{History}: {history.Events.Count} events");
         replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<AbandonedCartWorkflow>());
     }

@@ -42,6 +42,7 @@ public class ShapeControlWorkflow
         Stage("sending");
         await Activity("SendMessage");
         Stage("deferred");
+        _ = Workflow.Patched("engagement-ends-deferral");
         await Delay(TimeSpan.FromHours(8));
 
         Stage("sending");

@@ -131,6 +131,26 @@ public class CartJourneyRuleTests
             result.Lines);
     }
 
+    [Theory]
+    [InlineData(ScenarioRunners.Offline)]
+    [TestServerData]
+    public async Task Journey_EmailOpenedWhileSmsWaitsOutQuietHours_EndsEngagedWithoutTheSms(string runner)
+    {
+        // The email window ends at 01:00 Prague and the SMS waits for 09:00; the email is opened at 04:00 Prague.
+        var scenario = Cart(Devices.Mobile, Event(T0.AddHours(17), ScenarioEvent.Engaged) with { Channel = ChannelNames.Email, Action = "opened" });
+
+        var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "rule-engaged-during-deferral");
+
+        Assert.Equal(
+            [
+                Send(T0.AddHours(1), ChannelNames.MobilePush, 1),
+                Send(T0.AddHours(2), ChannelNames.Email, 2),
+                Line(T0.AddHours(14), "defer", ChannelNames.Sms, reason: Reasons.QuietHours, until: T0.AddHours(22)),
+                End(T0.AddHours(17), Outcomes.Engaged),
+            ],
+            result.Lines);
+    }
+
     [Fact]
     public async Task Journey_DeliveryReceipt_DoesNotStopTheChain()
     {
