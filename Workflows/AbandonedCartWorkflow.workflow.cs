@@ -389,9 +389,9 @@ public sealed class AbandonedCartWorkflow
         try
         {
             activitiesInFlight++;
-            result = await JourneyActivity.ExecuteAsync<SendResult>(
+            result = await Workflow.ExecuteActivityAsync<SendResult>(
                 JourneyActivity.SendMessage,
-                request,
+                [request],
                 WithSummary(SendOptions, $"{Label(channel)} #{step}"));
         }
         catch (ActivityFailureException failure)
@@ -553,7 +553,7 @@ public sealed class AbandonedCartWorkflow
         activitiesInFlight++;
         try
         {
-            return await JourneyActivity.ExecuteAsync<T>(activity, argument, WithSummary(RecordOptions, summary));
+            return await Workflow.ExecuteActivityAsync<T>(activity, [argument], WithSummary(RecordOptions, summary));
         }
         finally
         {
@@ -566,7 +566,7 @@ public sealed class AbandonedCartWorkflow
         activitiesInFlight++;
         try
         {
-            await JourneyActivity.ExecuteAsync(activity, argument, WithSummary(RecordOptions, summary));
+            await Workflow.ExecuteActivityAsync(activity, [argument], WithSummary(RecordOptions, summary));
         }
         finally
         {

@@ -19,7 +19,7 @@ public class ShapeControlWorkflow
     public async Task RunAsync(JsonElement input)
     {
         _ = input;
-        await Delay(TimeSpan.FromHours(1));
+        await Workflow.DelayAsync(TimeSpan.FromHours(1));
         await Activity("GetSendContext");
 
         var entry = Activity("RecordEntry");
@@ -30,25 +30,25 @@ public class ShapeControlWorkflow
         await Task.WhenAll(entry, audiences, first);
 
         Stage("waiting_for_engagement", "mobile_push");
-        var audienceTimer = Delay(TimeSpan.FromDays(14));
-        await Delay(TimeSpan.FromHours(1));
+        var audienceTimer = Workflow.DelayAsync(TimeSpan.FromDays(14));
+        await Workflow.DelayAsync(TimeSpan.FromHours(1));
 
         Stage("sending");
         await Activity("SendMessage");
         _ = Workflow.Patched("email-window-12h");
         Stage("waiting_for_engagement", "email");
-        await Delay(TimeSpan.FromHours(12));
+        await Workflow.DelayAsync(TimeSpan.FromHours(12));
 
         Stage("sending");
         await Activity("SendMessage");
         Stage("deferred");
         _ = Workflow.Patched("engagement-ends-deferral");
-        await Delay(TimeSpan.FromHours(8));
+        await Workflow.DelayAsync(TimeSpan.FromHours(8));
 
         Stage("sending");
         await Activity("SendMessage");
         Stage("waiting_for_engagement", "sms");
-        await Delay(TimeSpan.FromDays(1));
+        await Workflow.DelayAsync(TimeSpan.FromDays(1));
 
         await Activity("RecordOutcome");
         Stage("retargeting");
@@ -67,8 +67,6 @@ public class ShapeControlWorkflow
 
     private static Task<JsonElement?> Activity(string name) =>
         Workflow.ExecuteActivityAsync<JsonElement?>(name, [], Options);
-
-    private static Task Delay(TimeSpan span) => Workflow.DelayAsync(span);
 
     private static void Stage(string stage, string? lastChannel = null)
     {
