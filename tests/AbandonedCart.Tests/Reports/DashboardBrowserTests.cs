@@ -49,8 +49,11 @@ public sealed class DashboardBrowserTests(PostgresDatabase db, ITestOutputHelper
         Assert.Equal("0.00", await page.InnerTextAsync("#kpi-revenue"));
 
         await page.FillAsync("#attributionHours", "48");
+        // The waiter is in place before the click, so a fast reload cannot slip past it; the page is rendered on the
+        // server, so its numbers are there once the document is parsed.
+        var navigated = page.WaitForURLAsync("**attributionHours=48**", new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
         await page.ClickAsync("#apply");
-        await page.WaitForURLAsync("**attributionHours=48**");
+        await navigated;
 
         Assert.Contains("attributionHours=48", page.Url, StringComparison.Ordinal);
         Assert.Equal("48", await page.InputValueAsync("#attributionHours"));
