@@ -76,6 +76,7 @@ public static class ActivitiesServices
         builder.Services.AddOptions<TrackingOptions>()
             .BindConfiguration(TrackingOptions.Section)
             .Validate(o => !o.Problems().Any(), "Tracking: SigningSecret (32+ characters) and an absolute BaseUrl are both required once either is set.")
+            .Validate(o => o.TokenLifetime > TimeSpan.Zero, "Tracking:TokenLifetime must be positive (e.g. 60.00:00:00).")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<TrackingTokens>();
         return builder;

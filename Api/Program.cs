@@ -10,6 +10,7 @@ builder.AddApiServices();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.MapEvents();
 app.MapShopify();
 app.MapCustomers();

@@ -19,6 +19,7 @@ public static class WorkerServices
         // Registered before the worker: hosted services start in order, so migrations finish before any activity runs.
         builder.AddJourneyActivities();
         builder.Services.AddChannelProviders(builder.Configuration);
+        builder.AddOutboxPolicy();
         builder.AddTemporalOptions();
 
         // The worker is registered under its task queue name, so that one value is read here; the rest is bound options.

@@ -27,7 +27,7 @@ psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE abandoned_cart"
 dotnet build -c Release bench/LoadBench/LoadBench.csproj >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 (cd Api && exec env ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=abandoned_cart;Maximum Pool Size=64;Max Auto Prepare=20" \
     Webhooks__SigningSecret=bench-secret Inbox__RelayEnabled=false Temporal__Address=127.0.0.1:1 \
-    Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+    Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production Providers__Outbox=true \
     dotnet bin/Release/net10.0/AbandonedCart.Api.dll --urls "http://127.0.0.1:$API_PORT") >"$WORK/api.log" 2>&1 &
 API_PID=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$API_PORT/health/live" >/dev/null && break; sleep 0.5; done

@@ -181,7 +181,16 @@ dotnet build "$ROOT/Api/Api.csproj" >"$LOGS/build.log" 2>&1 && dotnet build "$RO
 TFM=net10.0
 export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 # Development-only secrets so signed events and admin endpoints work on a laptop; set real ones in production.
-export Webhooks__SigningSecret="${Webhooks__SigningSecret:-dev-signing-secret}" Admin__ApiKey="${Admin__ApiKey:-dev-admin-key}"
+# The admin key guards the outbox page (it shows addresses and working links): generated once, kept in .local/.
+if [[ -z "${Admin__ApiKey:-}" ]]; then
+    if [[ ! -s "$LOCAL/admin-key" ]]; then
+        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$LOCAL/admin-key")
+    fi
+    Admin__ApiKey="$(cat "$LOCAL/admin-key")"
+fi
+# Every channel goes to the development outbox unless a Providers:* section is set; outside Development the hosts
+# refuse that without Providers:Outbox=true.
+export Webhooks__SigningSecret="${Webhooks__SigningSecret:-dev-signing-secret}" Admin__ApiKey Providers__Outbox="${Providers__Outbox:-true}"
 
 if [[ "$TEMPORAL_OK" == 1 ]]; then
     (cd "$ROOT/Worker" && exec dotnet "bin/Debug/$TFM/AbandonedCart.Worker.dll") >"$LOGS/worker.log" 2>&1 &
@@ -206,8 +215,9 @@ done
 
 say "Ready:"
 say "  Api          $API_URL   (POST /v1/events signed with Webhooks__SigningSecret, GET /health/ready)"
-say "  OpenAPI      $API_URL/openapi   (admin endpoints: Authorization: Bearer \$Admin__ApiKey; dev defaults in scripts/run.sh)"
-say "  Outbox       $API_URL/outbox"
+say "  OpenAPI      $API_URL/openapi   (admin endpoints: Authorization: Bearer \$Admin__ApiKey)"
+say "  Outbox       $API_URL/outbox   (browser sign-in: user admin, password below)"
+say "  Admin key    $Admin__ApiKey   (kept in .local/admin-key; also the /dashboard password)"
 [[ "$TEMPORAL_OK" == 1 ]] && say "  Temporal     $Temporal__Address   (Web UI http://127.0.0.1:8233 when started here)"
 say "  PostgreSQL   ${ConnectionStrings__Postgres%%;Username*}"
 say "  Logs         .local/logs/"

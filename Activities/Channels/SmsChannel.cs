@@ -22,6 +22,6 @@ public sealed partial class SmsChannel : IChannelRule
         return customer.PhoneValid && IsE164(customer.Phone) ? null : Reasons.NoAddress;
     }
 
-    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}\z")]
     private static partial Regex E164();
 }

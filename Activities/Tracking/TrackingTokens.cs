@@ -21,6 +21,12 @@ public sealed class TrackingOptions
     /// <summary>The storefront's cart page a click lands on; without it the first item's page is used.</summary>
     public string? CartUrl { get; set; }
 
+    /// <summary>
+    /// How long a link counts engagement after it was made (the Worker stamps the expiry into the signed token; links
+    /// made before tokens carried one expire this long after their message's <c>sent_at</c>). Default 60 days.
+    /// </summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(60);
+
     /// <summary>Tracking is off (messages carry plain links, <c>/t/...</c> answers 404) until a secret or base URL is set.</summary>
     public bool Enabled => !string.IsNullOrEmpty(SigningSecret) || !string.IsNullOrEmpty(BaseUrl);
 
@@ -75,13 +81,17 @@ public sealed record TrackingToken
     /// <summary>Where a click goes; null for an open pixel.</summary>
     [JsonPropertyName("t")]
     public string? Target { get; init; }
+
+    /// <summary>Unix seconds after which the link no longer counts; null in links made before links expired.</summary>
+    [JsonPropertyName("e")]
+    public long? Expires { get; init; }
 }
 
 /// <summary>
 /// Signs and verifies tracking links: <c>base64url(payload).base64url(HMAC-SHA256(payload))</c>. The redirect
 /// target is inside the signed payload, so the click endpoint can only send people where we sent them (no open redirect).
 /// </summary>
-public sealed class TrackingTokens(IOptions<TrackingOptions> options)
+public sealed class TrackingTokens(IOptions<TrackingOptions> options, TimeProvider? time = null)
 {
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
@@ -93,17 +103,33 @@ public sealed class TrackingTokens(IOptions<TrackingOptions> options)
     /// <summary>The storefront cart page, when configured.</summary>
     public string? CartUrl { get; } = options.Value.CartUrl;
 
+    public TimeSpan TokenLifetime { get; } = options.Value.TokenLifetime;
+
     public string Sign(TrackingToken token)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(token, Json);
         return $"{Base64Url.EncodeToString(payload)}.{Base64Url.EncodeToString(HMACSHA256.HashData(key, payload))}";
     }
 
-    /// <summary>The link for <paramref name="token"/>: <c>{BaseUrl}/t/c/{token}</c> or <c>{BaseUrl}/t/o/{token}</c>.</summary>
+    /// <summary>
+    /// The link for <paramref name="token"/>: <c>{BaseUrl}/t/c/{token}</c> or <c>{BaseUrl}/t/o/{token}</c>, expiring
+    /// <see cref="TokenLifetime"/> from now unless the token names its expiry.
+    /// </summary>
     public string Url(TrackingToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return $"{baseUrl}/t/{token.Kind}/{Sign(token)}";
+        var expires = token.Expires ?? (time ?? TimeProvider.System).GetUtcNow().Add(TokenLifetime).ToUnixTimeSeconds();
+        return $"{baseUrl}/t/{token.Kind}/{Sign(token with { Expires = expires })}";
+    }
+
+    /// <summary>
+    /// When a verified token stops counting: its own expiry, or for a token made before tokens carried one,
+    /// <see cref="TokenLifetime"/> after <paramref name="sentAt"/> (its message's send time; null: already expired).
+    /// </summary>
+    public DateTimeOffset ExpiresAt(TrackingToken token, DateTimeOffset? sentAt)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return token.Expires is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : sentAt?.Add(TokenLifetime) ?? DateTimeOffset.MinValue;
     }
 
     /// <summary>The token when <paramref name="value"/> carries our signature over an intact payload of <paramref name="kind"/>; else null.</summary>

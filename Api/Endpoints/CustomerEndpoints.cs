@@ -23,6 +23,7 @@ public static class CustomerEndpoints
         var customers = app.MapGroup("/v1/customers/{id}").RequireAdmin().ProducesProblem(StatusCodes.Status401Unauthorized);
         customers.MapGet(string.Empty, GetAsync).WithSummary("The profile, current consents and consent history.");
         customers.MapPut(string.Empty, PutAsync).Accepts<JsonElement>("application/json").ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Replaces the profile; consents listed are granted (true) or withdrawn (false).");
         customers.MapDelete(string.Empty, DeleteAsync).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Erases personal data, withdraws consents, removes from audiences, ends the journey.");
@@ -38,17 +39,23 @@ public static class CustomerEndpoints
     }
 
     /// <summary>PUT semantics: properties left out are cleared; consents left out keep their state.</summary>
-    public static async Task<Results<Ok<CustomerView>, ValidationProblem>> PutAsync(
+    public static async Task<Results<Ok<CustomerView>, ValidationProblem, ProblemHttpResult>> PutAsync(
         string id, HttpRequest request, NpgsqlDataSource dataSource, CustomerStore customers, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(customers);
         ArgumentNullException.ThrowIfNull(time);
+        var (body, tooLarge) = await SignedBody.ReadLimitedAsync(request, cancellationToken);
+        if (tooLarge is not null)
+        {
+            return tooLarge;
+        }
+
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {

@@ -63,8 +63,11 @@ public static class EventEndpoints
         return await AcceptAsync(body!, inbox, cancellationToken);
     }
 
-    /// <summary>Reads, validates and stores an authenticated body of events (shared with the storefront adapters).</summary>
-    public static async Task<IResult> AcceptAsync(ReadOnlyMemory<byte> body, EventInbox inbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads, validates and stores an authenticated body of events (shared with the storefront adapters);
+    /// <paramref name="sourceField"/> names the adapter's own field behind an error's path, added to its messages.
+    /// </summary>
+    public static async Task<IResult> AcceptAsync(ReadOnlyMemory<byte> body, EventInbox inbox, CancellationToken cancellationToken, Func<string, string?>? sourceField = null)
     {
         ArgumentNullException.ThrowIfNull(inbox);
         JsonDocument document;
@@ -84,7 +87,13 @@ public static class EventEndpoints
             var reading = EventReader.ReadBody(document.RootElement);
             if (reading.Errors.Count > 0)
             {
-                return TypedResults.ValidationProblem(reading.Errors, title: "The event has invalid fields.");
+                var errors = sourceField is null
+                    ? reading.Errors
+                    : reading.Errors.ToDictionary(
+                        e => e.Key,
+                        e => sourceField(e.Key) is { } source ? [.. e.Value.Select(m => $"{source}: {m}")] : e.Value,
+                        StringComparer.Ordinal);
+                return TypedResults.ValidationProblem(errors, title: "The event has invalid fields.");
             }
 
             IReadOnlyList<bool> stored;

@@ -2,20 +2,41 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using AbandonedCart.Activities.Storage;
+using AbandonedCart.Api.Reports;
+using AbandonedCart.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AbandonedCart.Api.Endpoints;
 
-/// <summary>The development outbox: what providers would have received, as a page and as JSON.</summary>
+/// <summary>
+/// The development outbox: what providers would have received, as a page and as JSON. It shows recipients' addresses
+/// and working signed links, so both answer only to the admin key: the JSON as a bearer token, the page (opened in a
+/// browser) also as the HTTP Basic password of user <c>admin</c>, like the dashboard.
+/// </summary>
 public static class OutboxEndpoints
 {
     private const int Latest = 200;
 
     public static IEndpointRouteBuilder MapOutbox(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/outbox", PageAsync).ExcludeFromDescription();
-        app.MapGet("/v1/outbox", ListAsync);
+        app.MapGet("/outbox", PageAsync).AddEndpointFilter(RequireAdminPageAsync).ExcludeFromDescription();
+        app.MapGet("/v1/outbox", ListAsync).RequireAdmin().ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithSummary("The latest 200 development outbox rows (admin).");
         return app;
+    }
+
+    /// <summary>Bearer or Basic admin key; otherwise a Basic challenge, so a browser asks for the key.</summary>
+    private static async ValueTask<object?> RequireAdminPageAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        var key = request.HttpContext.RequestServices.GetRequiredService<IConfiguration>()[AdminAuth.ConfigKey];
+        if (AdminAccess.IsBearer(request.Headers.Authorization, key) || AdminAccess.IsBasic(request.Headers.Authorization, key))
+        {
+            return await next(context);
+        }
+
+        context.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"outbox\", charset=\"UTF-8\"";
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign in as admin with the admin key (Admin:ApiKey).");
     }
 
     public static async Task<Ok<IReadOnlyList<OutboxRow>>> ListAsync(OutboxStore outbox, CancellationToken cancellationToken)

@@ -138,6 +138,15 @@ public static partial class EventReader
         var items = ReadItems(fields, required: true);
         var currency = fields.RequiredCurrency("currency");
         var value = fields.OptionalNumber("value");
+
+        // Without a value the journey records the items' total as the cart value; one too large for the column would
+        // fail that activity on every retry, so it is refused here.
+        if (value is null && items is not null && items.Sum(i => i.Price * i.Quantity) > JsonFields.MaxAmount)
+        {
+            items = fields.Fail<List<CartItem>>(
+                "items", $"The cart total (sum of price × quantity, used when value is absent) must be at most {JsonFields.MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+
         if (head is null || device is null || items is null || currency is null)
         {
             return null;
@@ -297,7 +306,7 @@ public static partial class EventReader
     private static Dictionary<string, string[]> Flatten(Dictionary<string, List<string>> errors) =>
         errors.ToDictionary(e => e.Key.Length == 0 ? "body" : e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+\z")]
     private static partial Regex Email();
 
 }

@@ -10,8 +10,8 @@ namespace AbandonedCart.Api.Events;
 /// </summary>
 public sealed partial class JsonFields(JsonElement obj, string prefix, Dictionary<string, List<string>> errors)
 {
-    // numeric(12, 2) columns hold amounts below this.
-    private const decimal MaxAmount = 9_999_999_999.99m;
+    /// <summary>The largest amount a <c>numeric(12, 2)</c> column (cart value, revenue) holds.</summary>
+    public const decimal MaxAmount = 9_999_999_999.99m;
 
     public JsonFields Nested(JsonElement element, string path) => new(element, Key(path), errors);
 

@@ -9,17 +9,20 @@ using Temporalio.Client;
 
 namespace AbandonedCart.Api.Operations;
 
-/// <summary>Health (<c>/health/live</c>, <c>/health/ready</c>), OpenAPI with a browsable page, OpenTelemetry.</summary>
+/// <summary>Health (<c>/health/live</c>, <c>/health/ready</c>, <c>/health/temporal</c>), OpenAPI with a browsable page, OpenTelemetry.</summary>
 public static class ApiOperations
 {
     private const string Ready = "ready";
+    private const string Temporal = "temporal";
 
     public static IHostApplicationBuilder AddApiHealth(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // Ready means able to accept: the inbox needs PostgreSQL only, and keeps accepting while Temporal is down, so a
+        // load balancer must not take every Api out then. Temporal's state is its own check, for monitoring.
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: [Ready])
-            .AddCheck<TemporalHealthCheck>("temporal", tags: [Ready]);
+            .AddCheck<TemporalHealthCheck>("temporal", tags: [Temporal]);
         return builder;
     }
 
@@ -55,6 +58,7 @@ public static class ApiOperations
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteReadyAsync });
+        app.MapHealthChecks("/health/temporal", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Temporal), ResponseWriter = WriteReadyAsync });
         app.MapOpenApi();
         app.MapGet("/openapi", () => TypedResults.Content(OpenApiPage, "text/html; charset=utf-8")).ExcludeFromDescription();
         return app;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace AbandonedCart.Api.Security;
@@ -21,6 +22,17 @@ public static class SignedBody
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be application/json."));
         }
 
+        var (body, tooLarge) = await ReadLimitedAsync(request, cancellationToken);
+        return (body, tooLarge);
+    }
+
+    /// <summary>
+    /// The raw body of any request, at most <see cref="MaxBytes"/>: a larger one (declared or streamed) is answered 413
+    /// after reading at most one buffer past the limit, before any signature or JSON work is spent on it.
+    /// </summary>
+    public static async Task<(byte[]? Body, ProblemHttpResult? TooLarge)> ReadLimitedAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength > MaxBytes)
         {
             return (null, TooLarge());
@@ -53,6 +65,6 @@ public static class SignedBody
     public static IResult Unauthorized(string title) =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title);
 
-    private static IResult TooLarge() =>
+    public static ProblemHttpResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: $"The body is larger than {MaxBytes} bytes (1 MiB).");
 }

@@ -71,7 +71,7 @@ public static class ShopifyEndpoints
         // Topics we do not use, and checkouts without a customer, are acknowledged so Shopify does not retry them.
         return events.Count == 0
             ? TypedResults.Accepted((string?)null, Array.Empty<EventAccepted>())
-            : await EventEndpoints.AcceptAsync(JsonSerializer.SerializeToUtf8Bytes(events), inbox, cancellationToken);
+            : await EventEndpoints.AcceptAsync(JsonSerializer.SerializeToUtf8Bytes(events), inbox, cancellationToken, ShopifyEvents.SourceField);
     }
 
     /// <summary>Shopify signs the raw body: base64 HMAC-SHA256 with the app's secret, compared in constant time.</summary>

@@ -72,6 +72,29 @@ public static class ShopifyEvents
         return events;
     }
 
+    /// <summary>
+    /// The Shopify field behind an error in the translated events (<c>[0].value</c> comes from <c>total_price</c>,
+    /// <c>[0].items[2].price</c> from <c>line_items[2].price</c>), so a refused webhook names what Shopify sent; null
+    /// when there is no one field to name.
+    /// </summary>
+    public static string? SourceField(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        const string main = "[0].";
+        if (!path.StartsWith(main, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var field = path[main.Length..];
+        return field switch
+        {
+            "value" or "revenue" => "total_price",
+            _ when field.StartsWith("items", StringComparison.Ordinal) => $"line_items{field["items".Length..]}".Replace(".name", ".title", StringComparison.Ordinal),
+            _ => null,
+        };
+    }
+
     private static string? CustomerId(JsonElement payload) =>
         payload.TryGetProperty("customer", out var customer) && customer.ValueKind == JsonValueKind.Object ? Text(customer, "id") : null;
 

@@ -24,13 +24,27 @@ public sealed class Engagements(NpgsqlDataSource dataSource, InboxRelay relay, T
     public const string Unsubscribed = "unsubscribed";
     public const string Undelivered = "undelivered";
 
-    /// <summary>A click or open from a verified tracking link.</summary>
-    public Task RecordAsync(TrackingToken token, string kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// A click or open from a verified tracking link. Only the first of each kind per message counts (is stored and
+    /// told to the journey): a link opened again, forwarded or replayed changes nothing. False for such a repeat.
+    /// </summary>
+    public Task<bool> RecordAsync(TrackingToken token, string kind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var engagement = new EngagementRecord { MessageId = token.MessageId, CustomerId = token.CustomerId, Kind = kind, OccurredAt = time.GetUtcNow() };
+        var engagement = new EngagementRecord
+        {
+            MessageId = token.MessageId,
+            CustomerId = token.CustomerId,
+            Kind = kind,
+            OccurredAt = time.GetUtcNow(),
+            ProviderEventId = TrackingEventId(token.MessageId, kind),
+        };
         return RecordAsync(engagement, token.Channel, token.IdempotencyKey, null, cancellationToken);
     }
+
+    /// <summary>The dedupe key of a tracking-link engagement: one per message and kind.</summary>
+    public static string TrackingEventId(long messageId, string kind) =>
+        string.Create(CultureInfo.InvariantCulture, $"tracking:{kind}:{messageId}");
 
     /// <summary>
     /// Stores <paramref name="engagement"/>, what changes with it (<paramref name="alsoApply"/>: consent, address

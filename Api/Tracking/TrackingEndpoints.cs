@@ -1,3 +1,4 @@
+using AbandonedCart.Activities.Storage;
 using AbandonedCart.Activities.Tracking;
 using AbandonedCart.Api.Tracking;
 using AbandonedCart.Api.Webhooks;
@@ -25,18 +26,19 @@ public static class TrackingEndpoints
         builder.Services.AddSingleton<Engagements>();
         builder.Services.AddSingleton<SendGridEvents>();
         builder.Services.AddSingleton<TwilioCallbacks>();
+        builder.AddTrackingRateLimit();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapTracking(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/t/c/{token}", ClickAsync).ExcludeFromDescription();
-        app.MapGet("/t/o/{token}", OpenAsync).ExcludeFromDescription();
+        app.MapGet("/t/c/{token}", ClickAsync).RequireRateLimiting(TrackingRateLimit.Policy).ExcludeFromDescription();
+        app.MapGet("/t/o/{token}", OpenAsync).RequireRateLimiting(TrackingRateLimit.Policy).ExcludeFromDescription();
         return app;
     }
 
-    public static async Task<Results<RedirectHttpResult, NotFound>> ClickAsync(
-        string token, TrackingTokens tokens, Engagements engagements, CancellationToken cancellationToken)
+    public static async Task<Results<RedirectHttpResult, NotFound, ProblemHttpResult>> ClickAsync(
+        string token, TrackingTokens tokens, Engagements engagements, MessageStore messages, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(engagements);
@@ -47,12 +49,18 @@ public static class TrackingEndpoints
             return TypedResults.NotFound();
         }
 
+        if (await ExpiredAsync(click, tokens, messages, time, cancellationToken))
+        {
+            return Expired();
+        }
+
+        // A repeat click is not counted again, but it still takes the customer where the link goes.
         await engagements.RecordAsync(click, Engagements.Clicked, cancellationToken);
         return TypedResults.Redirect(target);
     }
 
-    public static async Task<Results<FileContentHttpResult, NotFound>> OpenAsync(
-        string token, TrackingTokens tokens, Engagements engagements, HttpResponse response, CancellationToken cancellationToken)
+    public static async Task<Results<FileContentHttpResult, NotFound, ProblemHttpResult>> OpenAsync(
+        string token, TrackingTokens tokens, Engagements engagements, MessageStore messages, TimeProvider time, HttpResponse response, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(engagements);
@@ -60,6 +68,11 @@ public static class TrackingEndpoints
         if (tokens.Verify(token, TrackingToken.Open) is not { } open)
         {
             return TypedResults.NotFound();
+        }
+
+        if (await ExpiredAsync(open, tokens, messages, time, cancellationToken))
+        {
+            return Expired();
         }
 
         await engagements.RecordAsync(open, Engagements.Opened, cancellationToken);
@@ -70,4 +83,20 @@ public static class TrackingEndpoints
         response.Headers.Expires = "0";
         return TypedResults.File(Pixel, "image/gif");
     }
+
+    /// <summary>Past its expiry; a token without one (made before links expired) is dated from its message's send time.</summary>
+    private static async Task<bool> ExpiredAsync(TrackingToken token, TrackingTokens tokens, MessageStore messages, TimeProvider time, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? sentAt = null;
+        if (token.Expires is null)
+        {
+            var message = await messages.FindAsync(token.MessageId, cancellationToken: cancellationToken);
+            sentAt = message?.SentAt is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : null;
+        }
+
+        return tokens.ExpiresAt(token, sentAt) < time.GetUtcNow();
+    }
+
+    private static ProblemHttpResult Expired() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status410Gone, title: "This link has expired.");
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Api.Security;
 using AbandonedCart.Api.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -37,12 +38,16 @@ public static class ProviderWebhookEndpoints
             return TypedResults.NotFound();
         }
 
-        // The signature covers the exact bytes, so the body is read raw before any parsing.
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
+        // The signature covers the exact bytes, so the body is read raw (at most 1 MiB) before any parsing.
+        var (body, tooLarge) = await SignedBody.ReadLimitedAsync(request, cancellationToken);
+        if (tooLarge is not null)
+        {
+            return tooLarge;
+        }
+
         var timestamp = request.Headers[SendGridEventWebhookVerifier.TimestampHeader].ToString();
         if (!SendGridEventWebhookVerifier.IsRecent(timestamp, time.GetUtcNow(), SendGridTolerance)
-            || !verifier.Verify(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), request.Headers[SendGridEventWebhookVerifier.SignatureHeader], timestamp))
+            || !verifier.Verify(body, request.Headers[SendGridEventWebhookVerifier.SignatureHeader], timestamp))
         {
             return TypedResults.Unauthorized();
         }
@@ -50,7 +55,7 @@ public static class ProviderWebhookEndpoints
         List<JsonElement> batch;
         try
         {
-            using var document = JsonDocument.Parse(buffer.ToArray());
+            using var document = JsonDocument.Parse(body);
             batch = document.RootElement.ValueKind == JsonValueKind.Array
                 ? [.. document.RootElement.EnumerateArray().Select(e => e.Clone())]
                 : throw new JsonException("not an array");
@@ -104,6 +109,15 @@ public static class ProviderWebhookEndpoints
 
         // Twilio signs the URL it called, which is the public one, not what a proxy forwards to us.
         var url = $"{verifiers.PublicBaseUrl}{request.Path}{request.QueryString}";
+
+        // At most 1 MiB is read, whatever the body's type, before the signature is checked.
+        var (raw, tooLarge) = await SignedBody.ReadLimitedAsync(request, cancellationToken);
+        if (tooLarge is not null)
+        {
+            return tooLarge;
+        }
+
+        request.Body = new MemoryStream(raw!, writable: false);
         if (request.HasFormContentType)
         {
             var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
@@ -115,10 +129,8 @@ public static class ProviderWebhookEndpoints
             return TypedResults.Unauthorized();
         }
 
-        // The signature covers the exact bytes (through their hash), so the body is read raw before any parsing.
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // The signature covers the exact bytes (through their hash), so the body is checked raw before any parsing.
+        var body = raw.AsMemory();
         if (!verifier.VerifyBody(url, body.Span, request.Headers[TwilioSignatureVerifier.Header]))
         {
             return TypedResults.Unauthorized();

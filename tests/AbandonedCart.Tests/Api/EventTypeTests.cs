@@ -143,6 +143,8 @@ public sealed class EventTypeTests(PostgresDatabase db) : IClassFixture<Postgres
     [Theory]
     [InlineData("email", "not-an-email", "email")]
     [InlineData("phone", "015112345678", "phone")]
+    [InlineData("email", "ana@example.com\n", "email")]
+    [InlineData("phone", "+4915112345678\n", "phone")]
     [InlineData("timeZone", "Mars/Olympus", "timeZone")]
     [InlineData("lineUserId", 42, "lineUserId")]
     [InlineData("pushTokens", "fcm-token", "pushTokens")]

@@ -85,6 +85,7 @@ public sealed class KilledApiTests(PostgresDatabase db) : IClassFixture<Postgres
         start.Environment["Inbox__RetryBase"] = "00:00:00.050";
         start.Environment["Inbox__RetryMax"] = "00:00:00.200";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Providers__Outbox"] = "true";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -57,6 +57,7 @@ public sealed class ChannelRulesTests
     [InlineData("00420601234567")]
     [InlineData("+0420601234567")]
     [InlineData("+420 601 234 567")]
+    [InlineData("+420601234567\n")]
     public void IneligibleReason_PhoneNotE164_NoAddress(string phone) =>
         Assert.Equal(Reasons.NoAddress, ChannelRules.IneligibleReason(Channels.Sms, Everything with { Phone = phone }));
 

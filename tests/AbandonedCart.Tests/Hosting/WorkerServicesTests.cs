@@ -98,9 +98,36 @@ public sealed class WorkerServicesTests(PostgresDatabase db) : IClassFixture<Pos
         Assert.Contains("Tracking: SigningSecret", error.Message, StringComparison.Ordinal);
     }
 
-    private static IHost Build(Dictionary<string, string?> settings)
+    [Fact]
+    public async Task StartAsync_ProductionWithoutProvidersOrOutboxSetting_FailsNamingProvidersOutbox()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString }, outbox: false);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(OutboxPolicy.ConfigKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains("line (Providers:Line)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OutboxPolicy_ProductionWithProvidersOutboxTrue_IsValid()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString });
+
+        var policy = host.Services.GetRequiredService<IOptions<OutboxPolicy>>().Value;
+
+        Assert.Equal((true, false), (policy.Outbox, policy.Development));
+    }
+
+    /// <summary>A production host (no environment set); <paramref name="outbox"/> sets <c>Providers:Outbox=true</c>.</summary>
+    private static IHost Build(Dictionary<string, string?> settings, bool outbox = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (outbox)
+        {
+            settings.TryAdd(OutboxPolicy.ConfigKey, "true");
+        }
+
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddWorkerServices();
         return builder.Build();

@@ -18,6 +18,24 @@ public sealed class MigrationTests(PostgresDatabase db) : IClassFixture<Postgres
         Assert.True(enabled);
     }
 
+    [Theory]
+    [InlineData("SELECT id FROM customers WHERE (@email IS NOT NULL AND lower(email) = lower(@email)) OR (@phone IS NOT NULL AND phone = @phone)", "customers_email_lower", "customers_phone")]
+    [InlineData("SELECT id FROM messages WHERE id = @id OR (@providerMessageId IS NOT NULL AND provider = @provider AND provider_message_id = @providerMessageId)", "messages_provider_message", "messages_pkey")]
+    public async Task Webhook_LookupsByAddressOrProviderMessageId_UseIndexes(string lookup, string index, string otherIndex)
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await conn.BeginTransactionAsync();
+
+        // On a near-empty table a sequential scan is cheapest; turned off, the plan shows whether an index can serve.
+        await conn.ExecuteAsync("SET LOCAL enable_seqscan = off", transaction: transaction);
+        var args = new { email = "Ana@Example.com", phone = "+4915112345678", id = 42L, provider = "twilio", providerMessageId = "SM123" };
+        var plan = string.Join('\n', await conn.QueryAsync<string>($"EXPLAIN {lookup}", args, transaction));
+
+        Assert.Contains(index, plan, StringComparison.Ordinal);
+        Assert.Contains(otherIndex, plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Messages_DuplicateIdempotencyKey_IsRejected()
     {

@@ -4,6 +4,7 @@ using System.Text;
 using AbandonedCart.Activities.Tracking;
 using AbandonedCart.Tests.Api;
 using AbandonedCart.Tests.Infrastructure;
+using Dapper;
 using Microsoft.Extensions.Options;
 
 namespace AbandonedCart.Tests.Tracking;
@@ -91,7 +92,7 @@ public sealed class TrackingEndpointTests(PostgresDatabase db) : IClassFixture<P
         await Eventually.HoldsAsync(async () => (await api.SignalRowsAsync(customer)) is [{ Attempts: >= 2 }]);
         var pending = Assert.Single(await api.SignalRowsAsync(customer));
         Assert.Equal(("pending", "RpcException Unavailable"), (pending.Status, pending.Error));
-        Assert.StartsWith("engagement:", pending.Key, StringComparison.Ordinal);
+        Assert.Equal($"tracking:clicked:{messageId}", pending.Key);
         Assert.Empty(api.Signals.Engagements);
 
         api.Signals.Unreachable.TryRemove(customer, out _);
@@ -121,17 +122,93 @@ public sealed class TrackingEndpointTests(PostgresDatabase db) : IClassFixture<P
     }
 
     [Fact]
-    public async Task Click_Twice_TwoEngagementsEachSignalledOnce()
+    public async Task Click_RepeatedAndReplayed_RedirectsEveryTimeButCountsOnce()
     {
         var (customer, messageId, key) = await api.SentMessageAsync();
         var path = new Uri(api.Tokens.Url(Click(customer, messageId, key, Cart))).PathAndQuery;
 
-        using var first = await api.Client.GetAsync(path);
-        using var second = await api.Client.GetAsync(path);
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await api.Client.GetAsync(path);
+            answers.Add(response.StatusCode);
+        }
 
-        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Redirect), (first.StatusCode, second.StatusCode));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Redirect, a));
+        Assert.Equal(("clicked", messageId, "tracking"), ToTriple(Assert.Single(await api.EngagementsAsync(customer))));
+        Assert.Single(await api.DeliveredSignalsAsync(customer, 1));
+        await Task.Delay(300); // several relay passes: nothing more is delivered
+        Assert.Single(await api.SignalRowsAsync(customer));
+        Assert.Single(api.Signals.Engagements, s => s.WorkflowId == $"abandoned-cart:{customer}");
+    }
+
+    [Fact]
+    public async Task OpenAndClick_EachRepeated_OneEngagementPerKind()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var click = new Uri(api.Tokens.Url(Click(customer, messageId, key, Cart))).PathAndQuery;
+        var open = new Uri(api.Tokens.Url(Click(customer, messageId, key, null) with { Kind = TrackingToken.Open })).PathAndQuery;
+
+        foreach (var path in new[] { open, click, open, click })
+        {
+            using var response = await api.Client.GetAsync(path);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"{path}: {response.StatusCode}");
+        }
+
+        Assert.Equal(["clicked", "opened"], (await api.EngagementsAsync(customer)).Select(e => e.Kind).Order());
         Assert.Equal(2, (await api.DeliveredSignalsAsync(customer, 2)).Count);
-        Assert.Equal(2, (await api.SignalRowsAsync(customer)).Select(r => r.Key).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Click_ExpiredToken_Returns410AndCountsNothing()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var expired = Click(customer, messageId, key, Cart) with { Expires = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds() };
+
+        using var click = await api.Client.GetAsync($"/t/c/{api.Tokens.Sign(expired)}");
+        using var open = await api.Client.GetAsync($"/t/o/{api.Tokens.Sign(expired with { Kind = TrackingToken.Open, Target = null })}");
+
+        Assert.Equal((HttpStatusCode.Gone, HttpStatusCode.Gone), (click.StatusCode, open.StatusCode));
+        Assert.Equal("application/problem+json", click.Content.Headers.ContentType!.MediaType);
+        Assert.Null(click.Headers.Location);
+        Assert.Empty(await api.EngagementsAsync(customer));
+    }
+
+    [Fact]
+    public void Url_NewLink_ExpiresAfterTheTokenLifetime()
+    {
+        var before = DateTimeOffset.UtcNow.AddDays(60).ToUnixTimeSeconds();
+
+        var token = api.Tokens.Verify(new Uri(api.Tokens.Url(Click("c", 1, "k", Cart))).Segments[^1], TrackingToken.Click)!;
+
+        Assert.InRange(token.Expires!.Value, before, DateTimeOffset.UtcNow.AddDays(60).ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task Click_TokenWithoutExpiry_CountsWhileItsMessageIsYoungerThanTheLifetime()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var legacy = api.Tokens.Sign(Click(customer, messageId, key, Cart));
+
+        using var response = await api.Client.GetAsync($"/t/c/{legacy}");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Single(await api.EngagementsAsync(customer));
+    }
+
+    [Fact]
+    public async Task Click_TokenWithoutExpiry_MessageSentBeforeTheLifetime_Returns410()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("UPDATE messages SET sent_at = now() - interval '61 days' WHERE id = @messageId", new { messageId });
+        }
+
+        using var response = await api.Client.GetAsync($"/t/c/{api.Tokens.Sign(Click(customer, messageId, key, Cart))}");
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Empty(await api.EngagementsAsync(customer));
     }
 
     [Fact]
