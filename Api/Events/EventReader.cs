@@ -184,7 +184,7 @@ public static partial class EventReader
             return fields.Fail<ReceivedEvent>(string.Empty, "A customer_updated event sets at least one of: email, phone, timeZone, pushTokens, webPush, lineUserId.");
         }
 
-        return head is null || values is null ? null : head with { Profile = new ProfileChange { CustomerId = head.CustomerId, Values = values } };
+        return head is null || values is null ? null : head with { Profile = new ProfileChange { CustomerId = head.CustomerId, Values = values, AsOf = head.OccurredAt } };
     }
 
     private static ReceivedEvent? ReadConsent(JsonFields fields, ReceivedEvent? head)
