@@ -105,6 +105,12 @@ public static partial class EventReader
         return valid ? values : null;
     }
 
+    /// <summary>An email address as <c>customer_updated</c> accepts it.</summary>
+    public static bool IsEmail(string value) => value.Length <= 254 && Email().IsMatch(value);
+
+    /// <summary>A phone number as <c>customer_updated</c> accepts it (E.164).</summary>
+    public static bool IsPhone(string value) => value.Length <= 16 && AbandonedCart.Activities.Channels.SmsChannel.IsE164(value);
+
     private static ReceivedEvent? ReadOne(JsonElement root, string prefix, Dictionary<string, List<string>> errors)
     {
         var fields = new JsonFields(root, prefix, errors);

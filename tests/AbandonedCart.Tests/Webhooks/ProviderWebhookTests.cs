@@ -148,9 +148,9 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
     {
         var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
         var phone = (await api.CustomerAsync(customer)).Phone!;
-        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = "SM-in-stop" }, EngagementApi.TwilioAuthToken);
+        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = $"SM-in-stop-{keyword.Trim()}" }, EngagementApi.TwilioAuthToken);
 
-        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = keyword, ["MessageSid"] = "SM-in-start" }, EngagementApi.TwilioAuthToken);
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = keyword, ["MessageSid"] = $"SM-in-start-{keyword.Trim()}" }, EngagementApi.TwilioAuthToken);
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (stop.StatusCode, response.StatusCode));
         Assert.Contains("<Response></Response>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
