@@ -12,7 +12,8 @@ public sealed record ProfileChange
 
     /// <summary>
     /// When the change happened (the event's own time); a property last set by a newer change keeps its value. Null
-    /// means now.
+    /// (a direct write with no event time, as <c>CustomerStore.UpsertAsync</c>) always applies and leaves the
+    /// properties it sets open to any later dated change.
     /// </summary>
     public DateTimeOffset? AsOf { get; init; }
 }

@@ -91,7 +91,7 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             return [];
         }
 
-        var asOf = (change.AsOf ?? DateTimeOffset.UtcNow).ToUniversalTime();
+        var asOf = change.AsOf?.ToUniversalTime();
         var times = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(row.Times) ?? [];
         var parameters = new DynamicParameters(new { id = change.CustomerId });
         var assignments = new List<string>();
@@ -100,7 +100,7 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
         {
             // Column names come from the fixed map only, never from the request.
             var column = Columns[property];
-            if (times.TryGetValue(column, out var setAsOf) && setAsOf > asOf)
+            if (asOf is not null && times.TryGetValue(column, out var setAsOf) && setAsOf > asOf)
             {
                 continue;
             }
@@ -112,7 +112,15 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
                 assignments.Add($"{column}_valid = true");
             }
 
-            times[column] = asOf;
+            if (asOf is { } time)
+            {
+                times[column] = time;
+            }
+            else
+            {
+                times.Remove(column);
+            }
+
             applied.Add(property);
         }
 
