@@ -34,7 +34,9 @@ public static class ApiServices
         builder.AddOutboxPolicy();
 
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
-        builder.Services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section);
+        builder.Services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section)
+            .Validate(o => o.MaxWebhookAge > TimeSpan.Zero, "Shopify: MaxWebhookAge > 0.")
+            .ValidateOnStart();
         builder.Services.AddOptions<InboxOptions>()
             .BindConfiguration(InboxOptions.Section)
             .Validate(o => o.BatchSize > 0 && o.RetryBase > TimeSpan.Zero && o.RetryMax >= o.RetryBase, "Inbox: BatchSize > 0 and 0 < RetryBase <= RetryMax.")

@@ -97,10 +97,28 @@ public sealed class AbandonedCartWorkflow
         return Finish(outcome);
     }
 
+    /// <summary>
+    /// Since patch <c>event-time-order</c> the journey keeps the cart update that happened last (by its
+    /// <see cref="CartUpdated.OccurredAt"/>), not the one that arrived last: an older update arriving late changes
+    /// nothing and does not restart the wait. An update that happened after the purchase recorded so far is a new
+    /// cart, which that purchase does not end.
+    /// </summary>
     [WorkflowSignal]
     public Task CartUpdatedAsync(CartUpdated update)
     {
         ArgumentNullException.ThrowIfNull(update);
+
+        // Patched only where the order matters, so runs whose events arrive in order record no marker.
+        if (state.Cart is { } current && update.OccurredAt < current.OccurredAt && Workflow.Patched(Patches.EventTimeOrder))
+        {
+            return Task.CompletedTask;
+        }
+
+        if (state.Purchase is { } purchase && purchase.OccurredAt < update.OccurredAt && Workflow.Patched(Patches.EventTimeOrder))
+        {
+            state.Purchase = null;
+        }
+
         state.Cart = update;
         state.CartReceivedAt = Workflow.UtcNow;
         state.CartVersion++;
@@ -108,9 +126,16 @@ public sealed class AbandonedCartWorkflow
         return Task.CompletedTask;
     }
 
+    /// <summary>Since patch <c>event-time-order</c> a purchase that happened before the latest cart update does not end its journey.</summary>
     [WorkflowSignal]
     public Task PurchaseCompletedAsync(PurchaseCompleted purchase)
     {
+        ArgumentNullException.ThrowIfNull(purchase);
+        if (state.Cart is { } cart && purchase.OccurredAt < cart.OccurredAt && Workflow.Patched(Patches.EventTimeOrder))
+        {
+            return Task.CompletedTask;
+        }
+
         state.Purchase ??= purchase;
         return Task.CompletedTask;
     }
@@ -762,6 +787,12 @@ public sealed class AbandonedCartWorkflow
 
         /// <summary>An open or click of this round's earlier message ends a deferral of the next one as engaged.</summary>
         public const string EngagementEndsDeferral = "engagement-ends-deferral";
+
+        /// <summary>
+        /// Cart updates and purchases ordered by when they happened: a late older cart update changes nothing, and a
+        /// purchase before the latest cart update does not end its journey.
+        /// </summary>
+        public const string EventTimeOrder = "event-time-order";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>

@@ -9,6 +9,13 @@ public sealed record ProfileChange
     public required string CustomerId { get; init; }
 
     public required IReadOnlyDictionary<string, string?> Values { get; init; }
+
+    /// <summary>
+    /// When the change happened (the event's own time); a property last set by a newer change keeps its value. Null
+    /// (a direct write with no event time, as <c>CustomerStore.UpsertAsync</c>) always applies and leaves the
+    /// properties it sets open to any later dated change.
+    /// </summary>
+    public DateTimeOffset? AsOf { get; init; }
 }
 
 /// <summary>The channel properties a storefront or an admin may set, named as in the API's JSON.</summary>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using AbandonedCart.Activities.Customers;
 using Dapper;
 using Npgsql;
@@ -67,69 +68,138 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Changes the given properties of an existing customer row. A new email or phone is presumed deliverable again
-    /// until a provider reports otherwise.
+    /// Changes the given properties of an existing customer row, each only when the change is at least as new (by
+    /// <see cref="ProfileChange.AsOf"/>, the event's own time) as the change that last set it: a late or replayed event
+    /// changes nothing. An erased customer is never changed, so nothing re-creates their personal data. A new email or
+    /// phone is presumed deliverable again until a provider reports otherwise. Answers the properties changed.
     /// </summary>
-    public static Task ApplyAsync(DbConnection connection, DbTransaction? transaction, ProfileChange change, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> ApplyAsync(DbConnection connection, DbTransaction? transaction, ProfileChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(change);
+        if (change.Values.Count == 0)
+        {
+            return [];
+        }
+
+        // The row lock orders concurrent changes of one customer; the times it holds tell which changes are stale.
+        const string read = "SELECT erased_at AS ErasedAt, property_times::text AS Times FROM customers WHERE id = @id FOR UPDATE";
+        var row = await connection.QuerySingleOrDefaultAsync<LockedCustomer>(
+            new CommandDefinition(read, new { id = change.CustomerId }, transaction, cancellationToken: cancellationToken));
+        if (row is null || row.ErasedAt is not null)
+        {
+            return [];
+        }
+
+        var asOf = change.AsOf?.ToUniversalTime();
+        var times = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(row.Times) ?? [];
         var parameters = new DynamicParameters(new { id = change.CustomerId });
         var assignments = new List<string>();
+        var applied = new List<string>();
         foreach (var (property, value) in change.Values)
         {
             // Column names come from the fixed map only, never from the request.
             var column = Columns[property];
+            if (asOf is not null && times.TryGetValue(column, out var setAsOf) && setAsOf > asOf)
+            {
+                continue;
+            }
+
             assignments.Add($"{column} = @{column}");
             parameters.Add(column, value);
             if (property is ProfileProperties.Email or ProfileProperties.Phone)
             {
                 assignments.Add($"{column}_valid = true");
             }
+
+            if (asOf is { } time)
+            {
+                times[column] = time;
+            }
+            else
+            {
+                times.Remove(column);
+            }
+
+            applied.Add(property);
         }
 
-        if (assignments.Count == 0)
+        if (applied.Count == 0)
         {
-            return Task.CompletedTask;
+            return [];
         }
 
-        var sql = $"UPDATE customers SET {string.Join(", ", assignments)}, updated_at = now() WHERE id = @id";
-        return connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        parameters.Add("times", JsonSerializer.Serialize(times));
+        var sql = $"UPDATE customers SET {string.Join(", ", assignments)}, property_times = @times::jsonb, updated_at = now() WHERE id = @id";
+        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        return applied;
     }
 
     /// <summary>
-    /// Grants or withdraws one consent category. The history row is written in the same transaction, and only when
-    /// the value changes, so the history is the exact sequence of states the customer was in.
+    /// Grants or withdraws one consent category, unless a change that happened later (by its event time) is already
+    /// stored or the customer is erased: then nothing changes and the answer is false. The history row is written in
+    /// the same transaction, and only when the value changes, so the history is the exact sequence of states the
+    /// customer was in; a refused stale change is not part of it.
     /// </summary>
-    public async Task SetConsentAsync(
+    public async Task<bool> SetConsentAsync(
         string customerId, string category, bool granted, DateTimeOffset changedAt, string source = "api", CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await SetConsentAsync(connection, transaction, customerId, new ConsentChange(category, granted, changedAt, source), cancellationToken);
+        var applied = await SetConsentAsync(connection, transaction, customerId, new ConsentChange(category, granted, changedAt, source), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return applied;
     }
 
     /// <summary>Grants or withdraws one consent inside the caller's transaction (see the overload above).</summary>
-    public static Task SetConsentAsync(DbConnection connection, DbTransaction? transaction, string customerId, ConsentChange change, CancellationToken cancellationToken)
+    public static async Task<bool> SetConsentAsync(DbConnection connection, DbTransaction? transaction, string customerId, ConsentChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(change);
-        const string sql = """
+        const string read = """
             INSERT INTO customers (id) VALUES (@customerId) ON CONFLICT (id) DO NOTHING;
-            WITH changed AS (
-                INSERT INTO consents (customer_id, category, granted, changed_at, source)
-                VALUES (@customerId, @Category, @Granted, @changedAt, @Source)
-                ON CONFLICT (customer_id, category) DO UPDATE
-                    SET granted = excluded.granted, changed_at = excluded.changed_at, source = excluded.source
-                    WHERE consents.granted IS DISTINCT FROM excluded.granted
-                RETURNING 1
-            )
-            INSERT INTO consent_history (customer_id, category, granted, changed_at, source)
-            SELECT @customerId, @Category, @Granted, @changedAt, @Source FROM changed;
+            SELECT erased_at FROM customers WHERE id = @customerId FOR UPDATE;
+            SELECT granted, as_of AS AsOf FROM consents WHERE customer_id = @customerId AND category = @Category;
             """;
         var args = new { customerId, change.Category, change.Granted, changedAt = change.ChangedAt.ToUniversalTime(), change.Source };
-        return connection.ExecuteAsync(new CommandDefinition(sql, args, transaction, cancellationToken: cancellationToken));
+        DateTime? erasedAt;
+        StoredConsent? stored;
+        await using (var results = await connection.QueryMultipleAsync(new CommandDefinition(read, args, transaction, cancellationToken: cancellationToken)))
+        {
+            erasedAt = await results.ReadSingleAsync<DateTime?>();
+            stored = await results.ReadSingleOrDefaultAsync<StoredConsent>();
+        }
+
+        if (erasedAt is not null || (stored is not null && IsStale(stored, change)))
+        {
+            return false;
+        }
+
+        const string write = """
+            INSERT INTO consents (customer_id, category, granted, changed_at, source, as_of)
+            VALUES (@customerId, @Category, @Granted, @changedAt, @Source, @changedAt)
+            ON CONFLICT (customer_id, category) DO UPDATE
+                SET granted = excluded.granted, changed_at = excluded.changed_at, source = excluded.source, as_of = excluded.as_of;
+            INSERT INTO consent_history (customer_id, category, granted, changed_at, source)
+            VALUES (@customerId, @Category, @Granted, @changedAt, @Source);
+            """;
+        const string confirm = "UPDATE consents SET as_of = @changedAt WHERE customer_id = @customerId AND category = @Category";
+        var sql = stored?.Granted == change.Granted ? confirm : write;
+        await connection.ExecuteAsync(new CommandDefinition(sql, args, transaction, cancellationToken: cancellationToken));
+        return true;
+    }
+
+    /// <summary>
+    /// Older than the newest change seen is stale. At the same instant a withdrawal wins over a grant, whichever
+    /// arrives last, so a tie never sends to someone who may have said no.
+    /// </summary>
+    private static bool IsStale(StoredConsent stored, ConsentChange change)
+    {
+        var asOf = new DateTimeOffset(DateTime.SpecifyKind(stored.AsOf, DateTimeKind.Utc));
+        // PostgreSQL keeps microseconds: compare at that precision, or a tie would look newer.
+        var at = change.ChangedAt.ToUniversalTime();
+        at = at.AddTicks(-(at.Ticks % 10));
+        return asOf > at || (asOf == at && change.Granted && !stored.Granted);
     }
 
     /// <summary>The profile, current consents and every consent change, or null for an unknown customer.</summary>
@@ -212,6 +282,20 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
         [ProfileProperties.LineUserId] = "line_user_id",
     };
 
+    private sealed record LockedCustomer
+    {
+        public DateTime? ErasedAt { get; init; }
+
+        public string Times { get; init; } = "{}";
+    }
+
+    private sealed record StoredConsent
+    {
+        public bool Granted { get; init; }
+
+        public DateTime AsOf { get; init; }
+    }
+
     private sealed record ConsentRow
     {
         public string Category { get; init; } = string.Empty;
@@ -265,6 +349,61 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(sql, new { email, phone }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Every customer with this email (case-insensitive) or E.164 phone, in id order: an opt-out by address (a STOP
+    /// reply, an unsubscribe) belongs to the address, so it reaches every customer sharing it. Erased customers have no
+    /// address left and are never found.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindIdsByAddressAsync(string? email, string? phone, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await FindIdsByAddressAsync(connection, null, email, phone, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<string>> FindIdsByAddressAsync(DbConnection connection, DbTransaction? transaction, string? email, string? phone, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT id FROM customers
+            WHERE erased_at IS NULL
+              AND ((@email IS NOT NULL AND lower(email) = lower(@email)) OR (@phone IS NOT NULL AND phone = @phone))
+            ORDER BY id
+            """;
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(sql, new { email, phone }, transaction, cancellationToken: cancellationToken));
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// An inbound provider message that grants or withdraws a consent for an address (a Twilio STOP or START reply):
+    /// applied to every customer sharing the address, once per <paramref name="provider"/> message id (when there is
+    /// one), in one transaction. Null when that message was applied before (a replay or redelivery changes nothing);
+    /// otherwise the customers whose consent it set (stale changes and erased customers excluded).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> SetConsentByAddressAsync(
+        string? email, string? phone, ConsentChange change, string provider, string? messageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        const string seen = "INSERT INTO inbound_messages (provider, message_id) VALUES (@provider, @messageId) ON CONFLICT DO NOTHING";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (messageId is not null
+            && await connection.ExecuteAsync(new CommandDefinition(seen, new { provider, messageId }, transaction, cancellationToken: cancellationToken)) == 0)
+        {
+            return null;
+        }
+
+        var changed = new List<string>();
+        foreach (var customerId in await FindIdsByAddressAsync(connection, transaction, email, phone, cancellationToken))
+        {
+            if (await SetConsentAsync(connection, transaction, customerId, change, cancellationToken))
+            {
+                changed.Add(customerId);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return changed;
     }
 
     private sealed record CustomerRow

@@ -154,6 +154,20 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// A profile change that arrives for a customer already erased is kept (its id still deduplicates redeliveries)
+    /// but blanked like the ones erasure blanked, so a late event does not store their personal data again.
+    /// </summary>
+    public static Task BlankIfErasedAsync(DbConnection connection, DbTransaction? transaction, string eventId, string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = """
+            UPDATE storefront_events SET payload = '{"erased": true}'::jsonb
+            WHERE event_id = @eventId AND EXISTS (SELECT 1 FROM customers WHERE id = @customerId AND erased_at IS NOT NULL)
+            """;
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { eventId, customerId }, transaction, cancellationToken: cancellationToken));
+    }
+
     public async Task<EventRow?> FindAsync(string eventId, CancellationToken cancellationToken = default)
     {
         const string sql = """

@@ -23,8 +23,8 @@ public static class CustomerEndpoints
         var customers = app.MapGroup("/v1/customers/{id}").RequireAdmin().ProducesProblem(StatusCodes.Status401Unauthorized);
         customers.MapGet(string.Empty, GetAsync).WithSummary("The profile, current consents and consent history.");
         customers.MapPut(string.Empty, PutAsync).Accepts<JsonElement>("application/json").ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .WithSummary("Replaces the profile; consents listed are granted (true) or withdrawn (false).");
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("Replaces the profile; consents listed are granted (true) or withdrawn (false). 409 for an erased customer.");
         customers.MapDelete(string.Empty, DeleteAsync).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Erases personal data, withdraws consents, removes from audiences, ends the journey.");
         customers.MapGet("/journey", JourneyAsync).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -38,7 +38,10 @@ public static class CustomerEndpoints
         return await customers.DetailsAsync(id, cancellationToken) is { } details ? TypedResults.Ok(CustomerView.From(details)) : TypedResults.NotFound();
     }
 
-    /// <summary>PUT semantics: properties left out are cleared; consents left out keep their state.</summary>
+    /// <summary>
+    /// PUT semantics: properties left out are cleared; consents left out keep their state. An erased customer stays
+    /// erased: nothing re-creates their personal data, so a PUT on their id is a 409 and changes nothing.
+    /// </summary>
     public static async Task<Results<Ok<CustomerView>, ValidationProblem, ProblemHttpResult>> PutAsync(
         string id, HttpRequest request, NpgsqlDataSource dataSource, CustomerStore customers, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -83,12 +86,19 @@ public static class CustomerEndpoints
                 values.TryAdd(property, null);
             }
 
+            if (await customers.DetailsAsync(id, cancellationToken) is { ErasedAt: not null })
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "This customer was erased; their personal data is not re-created. Use a new customer id.");
+            }
+
             var now = time.GetUtcNow();
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
                 await CustomerStore.EnsureExistAsync(connection, transaction, [id], cancellationToken);
-                await CustomerStore.ApplyAsync(connection, transaction, new ProfileChange { CustomerId = id, Values = values }, cancellationToken);
+                await CustomerStore.ApplyAsync(connection, transaction, new ProfileChange { CustomerId = id, Values = values, AsOf = now }, cancellationToken);
                 foreach (var (category, granted) in consents)
                 {
                     await CustomerStore.SetConsentAsync(connection, transaction, id, new ConsentChange(category, granted, now, "api"), cancellationToken);

@@ -75,7 +75,10 @@ public sealed class EventInbox(NpgsqlDataSource dataSource, InboxRelay relay)
 
         if (received.Profile is { } profile)
         {
-            await CustomerStore.ApplyAsync(connection, transaction, profile, cancellationToken);
+            if ((await CustomerStore.ApplyAsync(connection, transaction, profile, cancellationToken)).Count == 0)
+            {
+                await EventStore.BlankIfErasedAsync(connection, transaction, received.Id, received.CustomerId, cancellationToken);
+            }
         }
 
         if (received.Consent is { } consent)

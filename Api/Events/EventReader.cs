@@ -105,6 +105,12 @@ public static partial class EventReader
         return valid ? values : null;
     }
 
+    /// <summary>An email address as <c>customer_updated</c> accepts it.</summary>
+    public static bool IsEmail(string value) => value.Length <= 254 && Email().IsMatch(value);
+
+    /// <summary>A phone number as <c>customer_updated</c> accepts it (E.164).</summary>
+    public static bool IsPhone(string value) => value.Length <= 16 && AbandonedCart.Activities.Channels.SmsChannel.IsE164(value);
+
     private static ReceivedEvent? ReadOne(JsonElement root, string prefix, Dictionary<string, List<string>> errors)
     {
         var fields = new JsonFields(root, prefix, errors);
@@ -193,7 +199,7 @@ public static partial class EventReader
             return fields.Fail<ReceivedEvent>(string.Empty, "A customer_updated event sets at least one of: email, phone, timeZone, pushTokens, webPush, lineUserId.");
         }
 
-        return head is null || values is null ? null : head with { Profile = new ProfileChange { CustomerId = head.CustomerId, Values = values } };
+        return head is null || values is null ? null : head with { Profile = new ProfileChange { CustomerId = head.CustomerId, Values = values, AsOf = head.OccurredAt } };
     }
 
     private static ReceivedEvent? ReadConsent(JsonFields fields, ReceivedEvent? head)

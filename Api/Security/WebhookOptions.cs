@@ -14,4 +14,10 @@ public sealed class ShopifyOptions
     public const string Section = "Shopify";
 
     public string WebhookSecret { get; set; } = string.Empty;
+
+    /// <summary>
+    /// How old (by <c>X-Shopify-Triggered-At</c>) a webhook may be when it arrives; Shopify retries a failed delivery
+    /// for about 4 hours, so older is a replay.
+    /// </summary>
+    public TimeSpan MaxWebhookAge { get; set; } = TimeSpan.FromHours(48);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -15,6 +16,10 @@ public static class ShopifyEndpoints
     public const string HmacHeader = "X-Shopify-Hmac-Sha256";
     public const string TopicHeader = "X-Shopify-Topic";
     public const string WebhookIdHeader = "X-Shopify-Webhook-Id";
+    public const string TriggeredAtHeader = "X-Shopify-Triggered-At";
+
+    // A webhook triggered this far in the future is not Shopify's clock drifting.
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public static IEndpointRouteBuilder MapShopify(this IEndpointRouteBuilder app)
     {
@@ -29,10 +34,13 @@ public static class ShopifyEndpoints
         return app;
     }
 
-    public static async Task<IResult> PostAsync(HttpRequest request, EventInbox inbox, IOptions<ShopifyOptions> shopify, CancellationToken cancellationToken)
+    public static async Task<IResult> PostAsync(
+        HttpRequest request, EventInbox inbox, IOptions<ShopifyOptions> shopify, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(shopify);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(loggers);
         var hmac = request.Headers[HmacHeader].ToString();
         if (hmac.Length == 0)
         {
@@ -57,15 +65,40 @@ public static class ShopifyEndpoints
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [WebhookIdHeader] = ["Required (1 to 100 characters): it deduplicates redeliveries."] });
         }
 
+        // Shopify keeps X-Shopify-Triggered-At on its retries, so a delivery older than the retry schedule is a replay.
+        string? triggeredAt = null;
+        if (request.Headers[TriggeredAtHeader].ToString() is { Length: > 0 } header)
+        {
+            if (!DateTimeOffset.TryParse(header, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var triggered))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [TriggeredAtHeader] = ["Must be an ISO 8601 time."] });
+            }
+
+            var now = time.GetUtcNow();
+            if (triggered < now - shopify.Value.MaxWebhookAge || triggered > now + ClockSkew)
+            {
+                return SignedBody.Unauthorized($"The {TriggeredAtHeader} is outside the accepted window (Shopify:MaxWebhookAge).");
+            }
+
+            triggeredAt = triggered.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        }
+
         JsonArray events;
+        var dropped = new List<string>();
         try
         {
             using var document = JsonDocument.Parse(body);
-            events = ShopifyEvents.Translate(topic, webhookId, document.RootElement);
+            events = ShopifyEvents.Translate(topic, webhookId, document.RootElement, triggeredAt, dropped);
         }
         catch (JsonException)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Malformed JSON."] });
+        }
+
+        if (dropped.Count > 0)
+        {
+            loggers.CreateLogger(typeof(ShopifyEndpoints)).LogWarning(
+                "Shopify webhook {WebhookId} ({Topic}): kept without {Dropped}", webhookId, topic, string.Join("; ", dropped));
         }
 
         // Topics we do not use, and checkouts without a customer, are acknowledged so Shopify does not retry them.

@@ -10,6 +10,10 @@ namespace AbandonedCart.Api.Shopify;
 /// Translates Shopify webhook payloads into our storefront events, which then pass the same validation as
 /// <c>POST /v1/events</c>. Event ids derive from <c>X-Shopify-Webhook-Id</c>, so Shopify's redeliveries are duplicates.
 /// Amounts arrive as strings in Shopify's JSON; ones that do not parse are passed on and refused by validation.
+/// A bad contact field or line item is dropped rather than refusing the whole webhook (Shopify would redeliver it,
+/// refused again, until it gives up): what was dropped and why is reported through <c>dropped</c>, without values.
+/// Event times are Shopify's own (<c>updated_at</c>, <c>consent_updated_at</c>, else <c>X-Shopify-Triggered-At</c>),
+/// so an older webhook arriving late changes nothing newer.
 /// </summary>
 public static class ShopifyEvents
 {
@@ -23,9 +27,13 @@ public static class ShopifyEvents
     // Shopify's source_name for orders and checkouts placed in its mobile apps.
     private static readonly string[] MobileSources = ["iphone", "android", "mobile_app", "shopify_mobile"];
 
-    /// <summary>Our events for this webhook; empty when the topic is not one we use or there is no customer to journey.</summary>
-    public static JsonArray Translate(string topic, string webhookId, JsonElement payload)
+    /// <summary>
+    /// Our events for this webhook; empty when the topic is not one we use or there is no customer to journey. A
+    /// completed checkout (<c>completed_at</c> set) is an order, not an abandoned cart: it starts no journey.
+    /// </summary>
+    public static JsonArray Translate(string topic, string webhookId, JsonElement payload, string? triggeredAt = null, ICollection<string>? dropped = null)
     {
+        dropped ??= [];
         var events = new JsonArray();
         if (payload.ValueKind != JsonValueKind.Object)
         {
@@ -36,18 +44,22 @@ public static class ShopifyEvents
         switch (topic)
         {
             case CheckoutCreate or CheckoutUpdate when CustomerId(payload) is { } customerId:
-                events.Add(new JsonObject
+                if (Text(payload, "completed_at") is null)
                 {
-                    ["id"] = eventId,
-                    ["type"] = EventReader.CartUpdatedType,
-                    ["customerId"] = customerId,
-                    ["occurredAt"] = Text(payload, "updated_at") ?? Text(payload, "created_at"),
-                    ["device"] = Device(payload),
-                    ["currency"] = Text(payload, "presentment_currency") ?? Text(payload, "currency"),
-                    ["value"] = Amount(payload, "total_price"),
-                    ["items"] = Items(payload),
-                });
-                AddContact(events, $"{eventId}:customer", customerId, payload);
+                    events.Add(new JsonObject
+                    {
+                        ["id"] = eventId,
+                        ["type"] = EventReader.CartUpdatedType,
+                        ["customerId"] = customerId,
+                        ["occurredAt"] = Text(payload, "updated_at") ?? Text(payload, "created_at") ?? triggeredAt,
+                        ["device"] = Device(payload),
+                        ["currency"] = Text(payload, "presentment_currency") ?? Text(payload, "currency"),
+                        ["value"] = Amount(payload, "total_price"),
+                        ["items"] = Items(payload, dropped),
+                    });
+                }
+
+                AddContact(events, $"{eventId}:customer", customerId, payload, triggeredAt, dropped);
                 break;
             case OrderCreate when CustomerId(payload) is { } customerId:
                 events.Add(new JsonObject
@@ -55,17 +67,17 @@ public static class ShopifyEvents
                     ["id"] = eventId,
                     ["type"] = EventReader.PurchaseCompletedType,
                     ["customerId"] = customerId,
-                    ["occurredAt"] = Text(payload, "processed_at") ?? Text(payload, "created_at"),
+                    ["occurredAt"] = Text(payload, "processed_at") ?? Text(payload, "created_at") ?? triggeredAt,
                     ["orderId"] = Text(payload, "id"),
                     ["revenue"] = Amount(payload, "total_price"),
                     ["currency"] = Text(payload, "presentment_currency") ?? Text(payload, "currency"),
-                    ["items"] = Items(payload),
+                    ["items"] = Items(payload, dropped),
                 });
                 break;
             case CustomerUpdate when Text(payload, "id") is { } customerId:
-                AddContact(events, $"{eventId}:customer", customerId, payload);
-                AddConsent(events, $"{eventId}:consent:email", customerId, payload, "email_marketing_consent", Consents.Email);
-                AddConsent(events, $"{eventId}:consent:sms", customerId, payload, "sms_marketing_consent", Consents.Sms);
+                AddContact(events, $"{eventId}:customer", customerId, payload, triggeredAt, dropped);
+                AddConsent(events, $"{eventId}:consent:email", customerId, payload, "email_marketing_consent", Consents.Email, triggeredAt);
+                AddConsent(events, $"{eventId}:consent:sms", customerId, payload, "sms_marketing_consent", Consents.Sms, triggeredAt);
                 break;
         }
 
@@ -99,17 +111,31 @@ public static class ShopifyEvents
         payload.TryGetProperty("customer", out var customer) && customer.ValueKind == JsonValueKind.Object ? Text(customer, "id") : null;
 
     /// <summary>A customer_updated with the email and phone Shopify knows, so the journey has somewhere to send.</summary>
-    private static void AddContact(JsonArray events, string id, string customerId, JsonElement payload)
+    private static void AddContact(JsonArray events, string id, string customerId, JsonElement payload, string? triggeredAt, ICollection<string> dropped)
     {
         var customer = payload.TryGetProperty("customer", out var c) && c.ValueKind == JsonValueKind.Object ? c : payload;
         var email = Text(payload, "email") ?? Text(customer, "email");
         var phone = Text(payload, "phone") ?? Text(customer, "phone");
+        if (email is not null && !EventReader.IsEmail(email))
+        {
+            dropped.Add("email: not an email address");
+            email = null;
+        }
+
+        if (phone is not null && !EventReader.IsPhone(phone))
+        {
+            // Shopify keeps phones as typed unless the shop enforces E.164; we send SMS only to E.164 numbers.
+            dropped.Add("phone: not an E.164 number");
+            phone = null;
+        }
+
         if (email is null && phone is null)
         {
             return;
         }
 
-        var contact = new JsonObject { ["id"] = id, ["type"] = EventReader.CustomerUpdatedType, ["customerId"] = customerId, ["occurredAt"] = Text(payload, "updated_at") ?? Text(customer, "updated_at") };
+        var occurredAt = Text(payload, "updated_at") ?? Text(customer, "updated_at") ?? triggeredAt;
+        var contact = new JsonObject { ["id"] = id, ["type"] = EventReader.CustomerUpdatedType, ["customerId"] = customerId, ["occurredAt"] = occurredAt };
         if (email is not null)
         {
             contact["email"] = email;
@@ -124,7 +150,7 @@ public static class ShopifyEvents
     }
 
     /// <summary>Shopify's marketing consent: <c>subscribed</c> grants, <c>unsubscribed</c>/<c>not_subscribed</c> withdraw; pending and redacted states change nothing.</summary>
-    private static void AddConsent(JsonArray events, string id, string customerId, JsonElement payload, string property, string category)
+    private static void AddConsent(JsonArray events, string id, string customerId, JsonElement payload, string property, string category, string? triggeredAt)
     {
         if (!payload.TryGetProperty(property, out var consent) || consent.ValueKind != JsonValueKind.Object)
         {
@@ -147,13 +173,17 @@ public static class ShopifyEvents
             ["id"] = id,
             ["type"] = EventReader.ConsentChangedType,
             ["customerId"] = customerId,
-            ["occurredAt"] = Text(consent, "consent_updated_at") ?? Text(payload, "updated_at"),
+            ["occurredAt"] = Text(consent, "consent_updated_at") ?? Text(payload, "updated_at") ?? triggeredAt,
             ["category"] = category,
             ["granted"] = granted,
         });
     }
 
-    private static JsonArray Items(JsonElement payload)
+    /// <summary>
+    /// The line items. A custom line item has neither SKU nor variant: its line key (or id) stands in. A line that
+    /// still has no id, no title or no price is dropped, and the cart is kept with the rest.
+    /// </summary>
+    private static JsonArray Items(JsonElement payload, ICollection<string> dropped)
     {
         var items = new JsonArray();
         if (!payload.TryGetProperty("line_items", out var lines) || lines.ValueKind != JsonValueKind.Array)
@@ -161,20 +191,39 @@ public static class ShopifyEvents
             return items;
         }
 
-        foreach (var line in lines.EnumerateArray().Where(l => l.ValueKind == JsonValueKind.Object))
+        var index = 0;
+        foreach (var line in lines.EnumerateArray())
         {
-            var sku = Text(line, "sku");
-            items.Add(new JsonObject
+            var path = $"line_items[{index++}]";
+            if (line.ValueKind != JsonValueKind.Object)
             {
-                ["sku"] = string.IsNullOrEmpty(sku) ? Text(line, "variant_id") : sku,
-                ["name"] = Text(line, "title"),
-                ["price"] = Amount(line, "price"),
-                ["quantity"] = line.TryGetProperty("quantity", out var q) ? JsonNode.Parse(q.GetRawText()) : null,
-            });
+                dropped.Add($"{path}: not an object");
+                continue;
+            }
+
+            var sku = new[] { Text(line, "sku"), Text(line, "variant_id"), Prefixed("line:", Text(line, "key") ?? Text(line, "id")) }
+                .FirstOrDefault(s => !string.IsNullOrEmpty(s));
+            var name = Text(line, "title");
+            var price = Amount(line, "price");
+            if (sku is null || string.IsNullOrEmpty(name) || price is not JsonValue value || value.GetValueKind() != JsonValueKind.Number)
+            {
+                dropped.Add($"{path}: {(sku is null ? "no sku, variant or line id" : string.IsNullOrEmpty(name) ? "no title" : "no price")}");
+                continue;
+            }
+
+            var item = new JsonObject { ["sku"] = sku, ["name"] = name, ["price"] = price };
+            if (line.TryGetProperty("quantity", out var q) && q.TryGetInt32(out var quantity) && quantity > 0)
+            {
+                item["quantity"] = quantity;
+            }
+
+            items.Add(item);
         }
 
         return items;
     }
+
+    private static string? Prefixed(string prefix, string? value) => value is null ? null : prefix + value;
 
     private static string Device(JsonElement payload) =>
         Text(payload, "source_name") is { } source && MobileSources.Contains(source, StringComparer.OrdinalIgnoreCase) ? Devices.Mobile : Devices.Desktop;

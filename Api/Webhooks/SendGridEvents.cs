@@ -58,8 +58,17 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
         }
         else if (kind == Engagements.Unsubscribed)
         {
+            // An unsubscribe belongs to the address: every customer sharing it is withdrawn, as of SendGrid's event time.
             var change = new ConsentChange(Consents.Email, Granted: false, occurredAt, Source);
-            alsoApply = (connection, transaction, ct) => CustomerStore.SetConsentAsync(connection, transaction, customerId, change, ct);
+            var sharing = Text(item, "email") is { } email ? await customers.FindIdsByAddressAsync(email, null, cancellationToken) : [];
+            string[] withdrawn = [customerId, .. sharing.Where(id => id != customerId)];
+            alsoApply = async (connection, transaction, ct) =>
+            {
+                foreach (var id in withdrawn)
+                {
+                    await CustomerStore.SetConsentAsync(connection, transaction, id, change, ct);
+                }
+            };
         }
 
         await engagements.RecordAsync(

@@ -1,4 +1,5 @@
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Tracking;
 using AbandonedCart.Workflows;
@@ -82,9 +83,19 @@ public sealed class TwilioCallbacks(EngagementStore store, MessageStore messages
             return;
         }
 
-        if (await customers.FindIdByAddressAsync(null, form.GetValueOrDefault("From"), cancellationToken) is { } customerId)
+        // Twilio's opt-out is per number, so it reaches every customer sharing it; inbound messages carry no event time,
+        // so the time of receipt orders it against other consent changes. MessageSid makes a replay change nothing.
+        var change = new ConsentChange(Consents.Sms, granted, time.GetUtcNow(), TwilioSmsSender.Name);
+        var sid = form.GetValueOrDefault("MessageSid") is { Length: > 0 } given ? given : null;
+        var changed = await customers.SetConsentByAddressAsync(null, form.GetValueOrDefault("From"), change, TwilioSmsSender.Name, sid, cancellationToken);
+        if (changed is null)
         {
-            await customers.SetConsentAsync(customerId, Consents.Sms, granted, time.GetUtcNow(), TwilioSmsSender.Name, cancellationToken);
+            logger.LogInformation("Inbound SMS {MessageSid} was applied before; ignored", sid);
+            return;
+        }
+
+        foreach (var customerId in changed)
+        {
             logger.LogInformation("Customer {CustomerId} {Change} sms consent by SMS", customerId, granted ? "granted" : "withdrew");
         }
     }

@@ -82,6 +82,9 @@ public sealed record ScenarioEvent
 
     public required string Type { get; init; }
 
+    /// <summary>When a cart update or purchase happened, if before it arrives (<see cref="At"/>): a late delivery.</summary>
+    public DateTimeOffset? OccurredAt { get; init; }
+
     public string? Device { get; init; }
 
     public IReadOnlyList<CartItem> Items { get; init; } = [];

@@ -60,7 +60,7 @@ public sealed record ScenarioPlan
             ScenarioEvent.CartUpdated => new(e.At, e, CartUpdatedSignal, new CartUpdated
             {
                 EventId = eventId,
-                OccurredAt = e.At,
+                OccurredAt = e.OccurredAt ?? e.At,
                 Device = e.Device ?? Devices.Desktop,
                 Items = e.Items,
                 Currency = e.Currency ?? "EUR",
@@ -70,7 +70,7 @@ public sealed record ScenarioPlan
             {
                 EventId = eventId,
                 OrderId = e.OrderId ?? "order",
-                OccurredAt = e.At,
+                OccurredAt = e.OccurredAt ?? e.At,
                 Revenue = e.Revenue ?? 0,
             }),
             ScenarioEvent.Engaged => new(e.At, e, EngagedSignal, new Engagement

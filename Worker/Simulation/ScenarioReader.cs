@@ -119,11 +119,12 @@ public static partial class ScenarioReader
         switch (type)
         {
             case ScenarioEvent.CartUpdated:
-                node.Only("at", "type", "device", "items", "currency", "value");
+                node.Only("at", "type", "occurredAt", "device", "items", "currency", "value");
                 return new ScenarioEvent
                 {
                     At = at,
                     Type = type,
+                    OccurredAt = node.Optional("occurredAt")?.Time(),
                     Device = node.Optional("device")?.OneOf(Devices) ?? Workflows.Devices.Desktop,
                     Items = node.Optional("items")?.Array().Select(ReadItem).ToList() ?? [],
                     Currency = node.Optional("currency")?.String(),
@@ -143,11 +144,12 @@ public static partial class ScenarioReader
                 node.Only("at", "type", "consent");
                 return new ScenarioEvent { At = at, Type = type, Consent = node.Required("consent").OneOf(Consents.All) };
             case ScenarioEvent.Purchased:
-                node.Only("at", "type", "orderId", "revenue");
+                node.Only("at", "type", "occurredAt", "orderId", "revenue");
                 return new ScenarioEvent
                 {
                     At = at,
                     Type = type,
+                    OccurredAt = node.Optional("occurredAt")?.Time(),
                     OrderId = node.Optional("orderId")?.String() ?? "order",
                     Revenue = (decimal?)node.Optional("revenue")?.Number() ?? 0,
                 };

@@ -182,6 +182,62 @@ public sealed class CustomerEndpointTests(PostgresDatabase db) : IClassFixture<P
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
 
+    [Fact]
+    public async Task ErasedCustomer_LateProfileEventConsentEventAndPut_ReCreateNothing()
+    {
+        var customer = NewCustomer();
+        var store = new CustomerStore(db.DataSource);
+        await store.UpsertAsync(new() { Id = customer, Email = "ana@example.com", Phone = "+4915112345678" });
+        using var erased = await factory.CreateAdminClient().DeleteAsync($"/v1/customers/{customer}");
+
+        using var profile = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent($$"""
+            {"id": "e-{{Guid.NewGuid():N}}", "type": "customer_updated", "customerId": "{{customer}}", "occurredAt": "2099-01-01T00:00:00Z", "email": "ana@example.com"}
+            """));
+        using var consent = await factory.CreateClient().SendAsync(ApiFactory.SignedEvent($$"""
+            {"id": "e-{{Guid.NewGuid():N}}", "type": "consent_changed", "customerId": "{{customer}}", "occurredAt": "2099-01-01T00:00:00Z", "category": "email", "granted": true}
+            """));
+        using var put = await factory.CreateAdminClient().PutAsJsonAsync($"/v1/customers/{customer}", new { email = "ana@example.com", consents = new { email = true } });
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.Accepted), (erased.StatusCode, profile.StatusCode, consent.StatusCode));
+        Assert.Equal(HttpStatusCode.Conflict, put.StatusCode);
+        Assert.Equal("application/problem+json", put.Content.Headers.ContentType!.MediaType);
+        var details = (await store.DetailsAsync(customer))!;
+        Assert.Equal<object?>([null, null], [details.Profile.Email, details.Profile.Phone]);
+        Assert.Empty(details.Profile.Consents);
+        Assert.DoesNotContain(details.History, h => h.Granted);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        Assert.DoesNotContain("ana@example.com", await conn.ExecuteScalarAsync<string>(
+            "SELECT string_agg(payload::text, ' ') FROM storefront_events WHERE customer_id = @customer", new { customer }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostEvents_OlderProfileAndConsentChangesArriveLate_ChangeNothingNewer()
+    {
+        var customer = NewCustomer();
+        var client = factory.CreateClient();
+        async Task<HttpStatusCode> PostAsync(string fields, string occurredAt)
+        {
+            using var response = await client.SendAsync(ApiFactory.SignedEvent($$"""
+                {"id": "e-{{Guid.NewGuid():N}}", "customerId": "{{customer}}", "occurredAt": "{{occurredAt}}", {{fields}}}
+                """));
+            return response.StatusCode;
+        }
+
+        var statuses = new[]
+        {
+            await PostAsync("\"type\": \"customer_updated\", \"email\": \"new@example.com\"", "2026-03-02T12:00:00Z"),
+            await PostAsync("\"type\": \"consent_changed\", \"category\": \"sms\", \"granted\": false", "2026-03-02T12:00:00Z"),
+            await PostAsync("\"type\": \"customer_updated\", \"email\": \"old@example.com\", \"phone\": \"+4915112345678\"", "2026-03-02T11:00:00Z"),
+            await PostAsync("\"type\": \"consent_changed\", \"category\": \"sms\", \"granted\": true", "2026-03-02T11:00:00Z"),
+        };
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+        var details = (await new CustomerStore(db.DataSource).DetailsAsync(customer))!;
+        Assert.Equal(("new@example.com", "+4915112345678"), (details.Profile.Email, details.Profile.Phone));
+        Assert.False(details.Profile.HasConsent(Consents.Sms));
+        Assert.Equal([false], details.History.Select(h => h.Granted));
+    }
+
     public void Dispose() => factory.Dispose();
 
     private static string NewCustomer() => $"c-{Guid.NewGuid():N}";

@@ -156,6 +156,119 @@ public sealed class ShopifyWebhookTests(PostgresDatabase db) : IClassFixture<Pos
         Assert.Empty(await EventsAsync(customer));
     }
 
+    [Fact]
+    public async Task PostShopify_CompletedCheckout_StartsNoJourneyButKeepsTheContact()
+    {
+        var (payload, customer) = Fixture("checkouts-create.json");
+        payload["completed_at"] = "2026-03-02T12:03:10+01:00";
+        var webhookId = NewWebhookId();
+
+        using var response = await PostAsync(ShopifyEvents.CheckoutUpdate, webhookId, payload);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal([($"shopify:{webhookId}:customer", "customer_updated")], await EventsAsync(customer));
+        await Task.Delay(300);
+        Assert.DoesNotContain(factory.Signals.Carts, c => c.Input.CustomerId == customer);
+    }
+
+    [Fact]
+    public async Task PostShopify_MalformedPhoneAndCustomLineItem_KeepsTheCartAndDropsOnlyThePhone()
+    {
+        var (payload, customer) = Fixture("checkouts-create.json");
+        payload["phone"] = "612 34 56 78";
+        payload["line_items"]!.AsArray().Add(new JsonObject
+        {
+            ["key"] = "custom-engraving",
+            ["title"] = "Gift engraving",
+            ["price"] = "5.00",
+            ["quantity"] = 1,
+            ["sku"] = null,
+            ["variant_id"] = null,
+            ["product_id"] = null,
+        });
+
+        using var response = await PostAsync(ShopifyEvents.CheckoutCreate, NewWebhookId(), payload);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var profile = (await new CustomerStore(db.DataSource).FindAsync(customer))!;
+        Assert.Equal<object?>(["ana.lopez@example.com", null], [profile.Email, profile.Phone]);
+        await Eventually.HoldsAsync(() => Task.FromResult(factory.Signals.Carts.Any(c => c.Input.CustomerId == customer)));
+        var cart = factory.Signals.Carts.Single(c => c.Input.CustomerId == customer).Update;
+        Assert.Equal(["VML-RUBY", "44102938475999", "line:custom-engraving"], cart.Items.Select(i => i.Sku));
+        Assert.Equal(54.30m, cart.Items.Sum(i => i.Price * i.Quantity));
+    }
+
+    [Theory]
+    [InlineData(-49)]
+    [InlineData(1)]
+    public async Task PostShopify_TriggeredAtOutsideTheWindow_Returns401AndStoresNothing(int hours)
+    {
+        var (payload, customer) = Fixture("checkouts-create.json");
+        using var request = Request(ShopifyEvents.CheckoutCreate, NewWebhookId(), payload);
+        request.Headers.Add(ShopifyEndpoints.TriggeredAtHeader, DateTimeOffset.UtcNow.AddHours(hours).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Empty(await EventsAsync(customer));
+    }
+
+    [Fact]
+    public async Task PostShopify_FreshTriggeredAt_IsAcceptedAndDatesEventsWithoutTheirOwnTime()
+    {
+        var (payload, customer) = Fixture("customers-update.json");
+        payload.Remove("updated_at");
+        payload["sms_marketing_consent"]!.AsObject().Remove("consent_updated_at");
+        var triggered = DateTimeOffset.UtcNow.AddMinutes(-3);
+        using var request = Request(ShopifyEvents.CustomerUpdate, NewWebhookId(), payload);
+        request.Headers.Add(ShopifyEndpoints.TriggeredAtHeader, triggered.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var sms = (await new CustomerStore(db.DataSource).DetailsAsync(customer))!.Consents.Single(c => c.Category == Consents.Sms);
+        Assert.Equal(triggered.ToUnixTimeMilliseconds(), sms.ChangedAt.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task PostShopify_OlderCustomerUpdateAfterSmsStop_DoesNotRegrantSms()
+    {
+        var (payload, customer) = Fixture("customers-update.json");
+        var store = new CustomerStore(db.DataSource);
+
+        // STOP at 16:39:00+01:00, after Shopify's subscription at 16:38:02+01:00; the webhook arrives later.
+        await store.SetConsentAsync(customer, Consents.Sms, granted: false, new DateTimeOffset(2026, 3, 2, 15, 39, 0, TimeSpan.Zero), "twilio");
+
+        using var response = await PostAsync(ShopifyEvents.CustomerUpdate, NewWebhookId(), payload);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var details = (await store.DetailsAsync(customer))!;
+        Assert.False(details.Profile.HasConsent(Consents.Sms));
+        Assert.Equal([(false, "twilio")], details.History.Where(h => h.Category == Consents.Sms).Select(h => (h.Granted, h.Source)));
+        Assert.Equal("ana.lopez@example.com", details.Profile.Email);
+    }
+
+    [Fact]
+    public async Task PostShopify_RedeliveryAfterErasure_ReCreatesNothing()
+    {
+        var (payload, customer) = Fixture("customers-update.json");
+        var webhookId = NewWebhookId();
+        using var first = await PostAsync(ShopifyEvents.CustomerUpdate, webhookId, payload);
+        using var erased = await factory.CreateAdminClient().DeleteAsync($"/v1/customers/{customer}");
+
+        using var redelivered = await PostAsync(ShopifyEvents.CustomerUpdate, webhookId, payload);
+        using var another = await PostAsync(ShopifyEvents.CustomerUpdate, NewWebhookId(), payload);
+
+        Assert.Equal(
+            (HttpStatusCode.Accepted, HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.Accepted),
+            (first.StatusCode, erased.StatusCode, redelivered.StatusCode, another.StatusCode));
+        var details = (await new CustomerStore(db.DataSource).DetailsAsync(customer))!;
+        Assert.NotNull(details.ErasedAt);
+        Assert.Equal<object?>([null, null], [details.Profile.Email, details.Profile.Phone]);
+        Assert.Empty(details.Profile.Consents);
+    }
+
     public void Dispose() => factory.Dispose();
 
     private static string NewWebhookId() => Guid.NewGuid().ToString();

@@ -68,6 +68,7 @@ public class SimulateCommandTests
     [InlineData("rule-journey-disabled.json", "stopped")]
     [InlineData("rule-cart-update-restarts-wait.json", "purchased")]
     [InlineData("rule-engaged-during-quiet-hours.json", "engaged")]
+    [InlineData("rule-late-events.json", "purchased")]
     public async Task RunAsync_ExampleScenario_EndsWithItsOutcome(string file, string outcome)
     {
         var stdout = new StringWriter();

@@ -323,6 +323,62 @@ public class CartJourneyRuleTests
         }
     }
 
+    [Theory]
+    [InlineData(ScenarioRunners.Offline)]
+    [TestServerData]
+    public async Task Journey_OlderCartUpdateArrivesLate_KeepsTheLatestCartAndDoesNotRestartTheWait(string runner)
+    {
+        // A mobile update made at 09:50 reaches the journey at 10:30, after the desktop update made at 10:00.
+        var late = CartUpdate(T0.AddMinutes(30), Devices.Mobile) with
+        {
+            OccurredAt = T0.AddMinutes(-10),
+            Items = [new CartItem { Sku = "B7", Name = "Mascara", Price = 24.5m }],
+        };
+        var scenario = Cart(Devices.Desktop, late, Purchase(T0.AddHours(3)));
+
+        var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "rule-late-older-cart-update");
+
+        // Desktop chain, due an hour after 10:00: the late update neither picks the chain nor restarts the wait.
+        Assert.Equal(
+            [Send(T0.AddHours(1), ChannelNames.WebPush, 1), Send(T0.AddHours(2), ChannelNames.Email, 2), End(T0.AddHours(3), Outcomes.Purchased)],
+            result.Lines);
+        if (result.Run is { } run)
+        {
+            Assert.All(run.CallsTo("SendMessage").Select(c => c.Arg<SendRequest>()), r => Assert.Equal("A1", Assert.Single(r.Items).Sku));
+        }
+    }
+
+    [Theory]
+    [InlineData(ScenarioRunners.Offline)]
+    [TestServerData]
+    public async Task Journey_PurchaseMadeBeforeTheLatestCartUpdateArrivesLate_DoesNotEndTheNewCartsJourney(string runner)
+    {
+        // The first cart was bought at 10:20; a new cart at 10:30; the order reaches the journey only at 10:40.
+        var newCart = CartUpdate(T0.AddMinutes(30), Devices.Mobile) with { Items = [new CartItem { Sku = "B7", Name = "Mascara", Price = 24.5m }] };
+        var earlierOrder = Purchase(T0.AddMinutes(40)) with { OccurredAt = T0.AddMinutes(20) };
+        var scenario = Cart(Devices.Mobile, newCart, earlierOrder, Purchase(T0.AddHours(5)));
+
+        var result = await ScenarioRunners.Get(runner).RunAsync(scenario, golden: "rule-purchase-before-latest-cart");
+
+        Assert.Equal(
+            [Send(T0.AddMinutes(90), ChannelNames.MobilePush, 1), Send(T0.AddMinutes(150), ChannelNames.Email, 2), End(T0.AddHours(5), Outcomes.Purchased)],
+            result.Lines);
+    }
+
+    [Fact]
+    public async Task Journey_NewerCartUpdateArrivesWithAnEarlierPurchase_StartsTheWaitForTheNewCart()
+    {
+        // Both reach the journey at 10:40: the order placed at 10:20, then the cart made at 10:30.
+        var earlierOrder = Purchase(T0.AddMinutes(40)) with { OccurredAt = T0.AddMinutes(20) };
+        var newCart = CartUpdate(T0.AddMinutes(40), Devices.Mobile) with { OccurredAt = T0.AddMinutes(30) };
+        var scenario = Cart(Devices.Mobile, earlierOrder, newCart, Purchase(T0.AddHours(5)));
+
+        var result = await ScenarioRunners.Get(ScenarioRunners.Offline).RunAsync(scenario);
+
+        Assert.Equal(Send(T0.AddMinutes(100), ChannelNames.MobilePush, 1), result.Lines[0]);
+        Assert.Equal(End(T0.AddHours(5), Outcomes.Purchased), result.Lines[^1]);
+    }
+
     [Fact]
     public async Task Journey_CartEmptiedDuringWindow_EndsAsCartEmptied()
     {

@@ -148,9 +148,9 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
     {
         var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
         var phone = (await api.CustomerAsync(customer)).Phone!;
-        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = "SM-in-stop" }, EngagementApi.TwilioAuthToken);
+        using var stop = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = $"SM-in-stop-{keyword.Trim()}" }, EngagementApi.TwilioAuthToken);
 
-        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = keyword, ["MessageSid"] = "SM-in-start" }, EngagementApi.TwilioAuthToken);
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = keyword, ["MessageSid"] = $"SM-in-start-{keyword.Trim()}" }, EngagementApi.TwilioAuthToken);
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (stop.StatusCode, response.StatusCode));
         Assert.Contains("<Response></Response>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -238,6 +238,74 @@ public sealed class ProviderWebhookTests(PostgresDatabase db) : IClassFixture<Po
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Empty(await api.EngagementsAsync(customer));
+    }
+
+    [Fact]
+    public async Task TwilioInbound_StopReplayedAfterStart_ChangesNothingTheSecondTime()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+        var stop = new Dictionary<string, string> { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = $"SM-{customer}-stop" };
+        using var first = await PostTwilioAsync("/webhooks/twilio/inbound", stop, EngagementApi.TwilioAuthToken);
+        using var start = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "START", ["MessageSid"] = $"SM-{customer}-start" }, EngagementApi.TwilioAuthToken);
+
+        using var replayed = await PostTwilioAsync("/webhooks/twilio/inbound", stop, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { first.StatusCode, start.StatusCode, replayed.StatusCode });
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+        Assert.Equal([(Consents.Sms, false, "twilio"), (Consents.Sms, true, "twilio")], (await api.ConsentHistoryAsync(customer)).Where(h => h.Source == "twilio"));
+    }
+
+    [Fact]
+    public async Task TwilioInbound_StopFromANumberTwoCustomersShare_WithdrawsBoth()
+    {
+        var (customer, _, _) = await api.SentMessageAsync(ChannelNames.Sms, TwilioSmsSender.Name);
+        var phone = (await api.CustomerAsync(customer)).Phone!;
+        var store = new AbandonedCart.Activities.Storage.CustomerStore(db.DataSource);
+        var sibling = $"c-{Guid.NewGuid():N}";
+        await store.UpsertAsync(new() { Id = sibling, Phone = phone });
+        await store.SetConsentAsync(sibling, Consents.Sms, granted: true, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        using var response = await PostTwilioAsync("/webhooks/twilio/inbound", new() { ["From"] = phone, ["Body"] = "STOP", ["MessageSid"] = $"SM-{customer}-shared" }, EngagementApi.TwilioAuthToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await api.CustomerAsync(customer)).HasConsent(Consents.Sms));
+        Assert.False((await api.CustomerAsync(sibling)).HasConsent(Consents.Sms));
+    }
+
+    [Fact]
+    public async Task SendGridEvents_UnsubscribeOfAnAddressTwoCustomersShare_WithdrawsBoth()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var store = new AbandonedCart.Activities.Storage.CustomerStore(db.DataSource);
+        var sibling = $"c-{Guid.NewGuid():N}";
+        await store.UpsertAsync(new() { Id = sibling, Email = $"{customer}@example.com" });
+        await store.SetConsentAsync(sibling, Consents.Email, granted: true, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        using var response = await PostSendGridAsync(SendGridBatch(customer, messageId, key, "unsubscribe"), api.SendGridKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await api.CustomerAsync(customer)).HasConsent(Consents.Email));
+        Assert.False((await api.CustomerAsync(sibling)).HasConsent(Consents.Email));
+        Assert.Equal((Consents.Email, false, "sendgrid"), (await api.ConsentHistoryAsync(sibling))[^1]);
+    }
+
+    [Fact]
+    public async Task SendGridEvents_UnsubscribeOlderThanALaterGrant_KeepsTheGrant()
+    {
+        var (customer, messageId, key) = await api.SentMessageAsync();
+        var store = new AbandonedCart.Activities.Storage.CustomerStore(db.DataSource);
+
+        // Granted again at 11:00 on the day the batch's unsubscribe happened (10:00); SendGrid delivers it later.
+        await store.SetConsentAsync(customer, Consents.Email, granted: false, new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await store.SetConsentAsync(customer, Consents.Email, granted: true, new DateTimeOffset(2026, 3, 2, 11, 0, 0, TimeSpan.Zero));
+
+        using var response = await PostSendGridAsync(SendGridBatch(customer, messageId, key, "unsubscribe"), api.SendGridKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("unsubscribed", Assert.Single(await api.EngagementsAsync(customer)).Kind);
+        Assert.True((await api.CustomerAsync(customer)).HasConsent(Consents.Email));
+        Assert.DoesNotContain(await api.ConsentHistoryAsync(customer), h => h.Source == "sendgrid");
     }
 
     public void Dispose() => api.Dispose();
