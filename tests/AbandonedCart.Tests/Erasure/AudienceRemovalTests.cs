@@ -19,6 +19,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AbandonedCart.Tests.Erasure;
 
@@ -56,13 +57,16 @@ public sealed class AudienceRemovalTests(PostgresDatabase db) : IClassFixture<Po
     [Fact]
     public async Task Erase_AddedThenEmailChangedAndErased_RemovalUsesTheStoredHashAndA5xxIsRetriedUntilConfirmed()
     {
+        // A database of its own: the loop takes every due removal, including other tests' ones.
         const string added = "Ana.Silva@example.com";
-        using var worker = WorkerActivities();
+        var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        using var worker = WorkerActivities(connectionString);
         var customer = await CustomerAsync(worker, added);
         var request = new AudienceRequest { CustomerId = customer, Journey = Journeys.AbandonedCart, IdempotencyKey = $"aud:{customer}:1" };
         await ActivitiesHost.RunAsync(() => worker.GetRequiredService<JourneyActivities>().AddToAudiencesAsync(request));
         await worker.GetRequiredService<CustomerStore>().UpsertAsync(new() { Id = customer, Email = "ana.new@example.com" });
-        using var api = new ApiFactory(db.ConnectionString, new RecordingSignals());
+        using var api = new ApiFactory(connectionString, new RecordingSignals());
         var client = api.CreateAdminClient();
 
         using var erased = await client.DeleteAsync($"/v1/customers/{customer}");
@@ -78,7 +82,7 @@ public sealed class AudienceRemovalTests(PostgresDatabase db) : IClassFixture<Po
             new PeerResponse(503, """{"error":{"message":"Service temporarily unavailable for ana.silva@example.com","code":2}}"""),
             new PeerResponse(200, """{"audience_id":"23851234567890123","num_received":1,"num_invalid_entries":0}"""));
         var clock = new ManualTime(DateTimeOffset.UtcNow.AddSeconds(1));
-        var loop = RemovalLoop(worker, clock);
+        var loop = RemovalLoop(dataSource, worker, clock);
         Assert.Equal(2, await loop.RunOnceAsync(CancellationToken.None));
         var afterFailure = JsonNode.Parse(await client.GetStringAsync($"/v1/customers/{customer}"))!;
         Assert.Equal([("google", "confirmed"), ("meta", "pending")], Removals(afterFailure));
@@ -105,7 +109,7 @@ public sealed class AudienceRemovalTests(PostgresDatabase db) : IClassFixture<Po
             Assert.Equal("EMAIL_SHA256", r.Json.GetProperty("payload").GetProperty("schema").GetString());
             Assert.Equal(MetaAudienceSender.HashEmail(added), Assert.Single(r.Json.GetProperty("payload").GetProperty("data").EnumerateArray()).GetString());
         });
-        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
             "SELECT count(*) FROM audience_removals WHERE customer_id = @customer AND member_hash IS NOT NULL", new { customer }));
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
@@ -199,18 +203,18 @@ public sealed class AudienceRemovalTests(PostgresDatabase db) : IClassFixture<Po
         return customer;
     }
 
-    private AudienceRemovalLoop RemovalLoop(ServiceProvider worker, TimeProvider clock) => new(
-        db.DataSource,
+    private static AudienceRemovalLoop RemovalLoop(NpgsqlDataSource dataSource, ServiceProvider worker, TimeProvider clock) => new(
+        dataSource,
         worker.GetRequiredService<AudienceSenders>(),
         Options.Create(new AudienceRemovalOptions { RetryBase = TimeSpan.FromMinutes(1), RetryMax = TimeSpan.FromMinutes(10) }),
         clock,
         NullLogger<AudienceRemovalLoop>.Instance);
 
     /// <summary>The Worker's activity wiring with the real Google and Meta senders pointed at the loopback peers.</summary>
-    private ServiceProvider WorkerActivities()
+    private ServiceProvider WorkerActivities(string? connectionString = null)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = db.ConnectionString });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString ?? db.ConnectionString });
         builder.Services.AddSingleton<IAudienceSender>(new GoogleAudienceSender(
             http,
             Options.Create(new GoogleAudienceOptions { OperatingAccountId = "1234567890", UserListId = "555666777", BaseUrl = google.BaseUri.ToString() }),
