@@ -1,5 +1,4 @@
 using AbandonedCart.Activities;
-using AbandonedCart.Activities.Channels;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Reports;
 using AbandonedCart.Api.Operations;
@@ -30,7 +29,6 @@ public static class ApiServices
             });
         builder.Services.TryAddSingleton<IJourneySignals, TemporalJourneySignals>();
         builder.Services.TryAddSingleton<IJourneyRuns, TemporalJourneyRuns>();
-        builder.Services.TryAddSingleton<AudienceSenders>();
 
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section);

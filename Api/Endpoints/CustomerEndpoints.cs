@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
