@@ -1,4 +1,5 @@
 using AbandonedCart.Activities;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Reports;
 using AbandonedCart.Api.Operations;
@@ -29,6 +30,7 @@ public static class ApiServices
             });
         builder.Services.TryAddSingleton<IJourneySignals, TemporalJourneySignals>();
         builder.Services.TryAddSingleton<IJourneyRuns, TemporalJourneyRuns>();
+        builder.Services.TryAddSingleton<AudienceSenders>();
 
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddOptions<ShopifyOptions>().BindConfiguration(ShopifyOptions.Section);
