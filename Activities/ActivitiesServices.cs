@@ -31,6 +31,7 @@ public static class ActivitiesServices
         services.TryAddSingleton<OutboxStore>();
         services.TryAddSingleton<EngagementStore>();
         services.TryAddSingleton<JourneySignalStore>();
+        services.TryAddSingleton<AbandonedCart.Activities.Customers.CustomerErasure>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<SchemaMigration>();
         return builder;

@@ -129,12 +129,20 @@ public sealed class JourneyActivities(
             logger.LogWarning(
                 "Send {Channel} through {Provider} failed for customer {CustomerId} (key {IdempotencyKey}): {ErrorType}",
                 request.Channel, sender.Provider, request.CustomerId, request.IdempotencyKey, errorType ?? e.GetType().Name);
-            if (ProviderErrors.MarksPropertyInvalid(errorType))
+            var failure = ProviderErrors.MarksPropertyInvalid(errorType) ? await InvalidatePropertyAsync(request, (ApplicationFailureException)e) : e;
+
+            // The failure's message goes into the workflow history, which erasure cannot reach: no address or token.
+            if (PersonalData.Scrubbed(failure, customer) is { } scrubbed)
             {
-                throw await InvalidatePropertyAsync(request, (ApplicationFailureException)e);
+                throw scrubbed;
             }
 
-            throw;
+            if (ReferenceEquals(failure, e))
+            {
+                throw;
+            }
+
+            throw failure;
         }
 
         await messages.MarkSentAsync(id, receipt.Provider, receipt.ProviderMessageId, time.GetUtcNow(), cancellationToken);
@@ -207,8 +215,18 @@ public sealed class JourneyActivities(
         // providers, while a row without the addition would make a retry skip it.
         foreach (var sender in all.Where(s => !added.Contains(s.Audience)))
         {
-            await sender.AddAsync(customer!.Id, customer.Email!, request.IdempotencyKey, cancellationToken);
-            await audiences.RecordAddedAsync(customer.Id, sender.Audience, request.IdempotencyKey, now, cancellationToken);
+            try
+            {
+                await sender.AddAsync(customer!.Id, customer.Email!, request.IdempotencyKey, cancellationToken);
+            }
+            catch (Exception e) when (PersonalData.Scrubbed(e, customer) is { } scrubbed)
+            {
+                throw scrubbed;
+            }
+
+            // The hash the provider matched is kept, so removal works after the email changed or was erased.
+            var hash = AudienceSenders.HashEmail(sender.Audience, customer.Email!);
+            await audiences.RecordAddedAsync(customer.Id, sender.Audience, request.IdempotencyKey, now, hash, cancellationToken);
         }
 
         return new AudienceResult { Audiences = [.. all.Select(s => s.Audience)] };
@@ -228,14 +246,15 @@ public sealed class JourneyActivities(
         var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
         foreach (var membership in memberships.Where(m => m.RemovedAt is null))
         {
-            if (customer?.Email is { } email)
+            // The provider matches the hash it was added with; memberships recorded before hashes were kept fall back
+            // to the current email.
+            var hash = membership.MemberHash ?? (customer?.Email is { } email ? AudienceSenders.HashEmail(membership.Audience, email) : null);
+            if (hash is not null)
             {
-                await audienceSenders.For(membership.Audience).RemoveAsync(request.CustomerId, email, request.IdempotencyKey, cancellationToken);
+                await audienceSenders.For(membership.Audience).RemoveHashedAsync(request.CustomerId, hash, request.IdempotencyKey, cancellationToken);
             }
             else
             {
-                // Without the address there is nothing the provider could match; the erasure flow removes
-                // customers from audiences before it clears their email.
                 logger.LogWarning("Customer {CustomerId} has no email left; {Audience} membership closed without a provider call", request.CustomerId, membership.Audience);
             }
 

@@ -73,13 +73,16 @@ public sealed class GoogleAudienceSender(
     }
 
     public Task AddAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync("ingest", email, adding: true, cancellationToken);
+        SendAsync("ingest", HashEmail(email), adding: true, cancellationToken);
 
     public Task RemoveAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync("remove", email, adding: false, cancellationToken);
+        SendAsync("remove", HashEmail(email), adding: false, cancellationToken);
+
+    public Task RemoveHashedAsync(string customerId, string memberHash, string idempotencyKey, CancellationToken cancellationToken) =>
+        SendAsync("remove", memberHash, adding: false, cancellationToken);
 
     // Membership is a set at Google, so a retried add or remove changes nothing more.
-    private async Task SendAsync(string verb, string email, bool adding, CancellationToken cancellationToken)
+    private async Task SendAsync(string verb, string hashedEmail, bool adding, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var destination = new Dictionary<string, object>
@@ -99,7 +102,7 @@ public sealed class GoogleAudienceSender(
             {
                 new Dictionary<string, object>
                 {
-                    ["userData"] = new Dictionary<string, object> { ["userIdentifiers"] = new[] { new Dictionary<string, string> { ["emailAddress"] = HashEmail(email) } } },
+                    ["userData"] = new Dictionary<string, object> { ["userIdentifiers"] = new[] { new Dictionary<string, string> { ["emailAddress"] = hashedEmail } } },
                 },
             },
             ["encoding"] = "HEX",

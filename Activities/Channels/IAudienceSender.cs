@@ -12,4 +12,10 @@ public interface IAudienceSender
     Task AddAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken);
 
     Task RemoveAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the member by the hashed identifier it was added with (<see cref="AudienceSenders.HashEmail"/>), so a
+    /// customer whose email changed or was erased still leaves the audience. Returns when the provider confirmed.
+    /// </summary>
+    Task RemoveHashedAsync(string customerId, string memberHash, string idempotencyKey, CancellationToken cancellationToken);
 }

@@ -60,13 +60,16 @@ public sealed class MetaAudienceSender(HttpClient http, IOptions<MetaOptions> op
     }
 
     public Task AddAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, email, cancellationToken);
+        SendAsync(HttpMethod.Post, HashEmail(email), cancellationToken);
 
     public Task RemoveAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Delete, email, cancellationToken);
+        SendAsync(HttpMethod.Delete, HashEmail(email), cancellationToken);
+
+    public Task RemoveHashedAsync(string customerId, string memberHash, string idempotencyKey, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, memberHash, cancellationToken);
 
     // Adding or removing a hash is idempotent at Meta, so a retried activity needs no key of its own.
-    private async Task SendAsync(HttpMethod method, string email, CancellationToken cancellationToken)
+    private async Task SendAsync(HttpMethod method, string hashedEmail, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var url = new Uri($"{o.BaseUrl.TrimEnd('/')}/{o.ApiVersion}/{o.AudienceId}/users");
@@ -74,7 +77,7 @@ public sealed class MetaAudienceSender(HttpClient http, IOptions<MetaOptions> op
         {
             Content = JsonContent.Create(new Dictionary<string, object>
             {
-                ["payload"] = new Dictionary<string, object> { ["schema"] = "EMAIL_SHA256", ["data"] = new[] { HashEmail(email) } },
+                ["payload"] = new Dictionary<string, object> { ["schema"] = "EMAIL_SHA256", ["data"] = new[] { hashedEmail } },
             }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", o.AccessToken);

@@ -10,13 +10,17 @@ public sealed class OutboxAudienceSender(string audience, OutboxStore outbox, IL
 
     public string Provider => OutboxSender.ProviderName;
 
+    // The outbox shows what the provider would get: the hashed identifier, never the address.
     public Task AddAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        RecordAsync(OutboxKinds.AudienceAdd, customerId, email, idempotencyKey, cancellationToken);
+        RecordAsync(OutboxKinds.AudienceAdd, customerId, AudienceSenders.HashEmail(audience, email), idempotencyKey, cancellationToken);
 
     public Task RemoveAsync(string customerId, string email, string idempotencyKey, CancellationToken cancellationToken) =>
-        RecordAsync(OutboxKinds.AudienceRemove, customerId, email, idempotencyKey, cancellationToken);
+        RecordAsync(OutboxKinds.AudienceRemove, customerId, AudienceSenders.HashEmail(audience, email), idempotencyKey, cancellationToken);
 
-    private async Task RecordAsync(string kind, string customerId, string email, string idempotencyKey, CancellationToken cancellationToken)
+    public Task RemoveHashedAsync(string customerId, string memberHash, string idempotencyKey, CancellationToken cancellationToken) =>
+        RecordAsync(OutboxKinds.AudienceRemove, customerId, memberHash, idempotencyKey, cancellationToken);
+
+    private async Task RecordAsync(string kind, string customerId, string memberHash, string idempotencyKey, CancellationToken cancellationToken)
     {
         var id = await outbox.AddAsync(
             new OutboxEntry
@@ -25,7 +29,7 @@ public sealed class OutboxAudienceSender(string audience, OutboxStore outbox, IL
                 IdempotencyKey = idempotencyKey,
                 Channel = audience,
                 CustomerId = customerId,
-                Recipient = email,
+                Recipient = memberHash,
                 Subject = kind == OutboxKinds.AudienceAdd ? $"Add to {audience} audience" : $"Remove from {audience} audience",
             },
             cancellationToken);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Temporalio.Exceptions;
 
 namespace AbandonedCart.Activities.Channels;
@@ -9,7 +10,7 @@ namespace AbandonedCart.Activities.Channels;
 /// retry policy (the only retry layer: no HttpClient or library retries); everything else is non-retryable with a
 /// type the send activity can act on.
 /// </summary>
-public static class ProviderErrors
+public static partial class ProviderErrors
 {
     /// <summary>429, 5xx, timeouts and connection failures: retried by Temporal.</summary>
     public const string ProviderUnavailable = "ProviderUnavailable";
@@ -39,7 +40,7 @@ public static class ProviderErrors
     public static ApplicationFailureException FromStatus(
         string provider, int status, string body, TimeSpan? retryAfter, Func<int, string, string?>? classify = null, string? property = null)
     {
-        var detail = $"HTTP {status} {Shorten(body)}";
+        var detail = $"HTTP {status} {Shorten(Redact(body))}";
         if (status is 408 or 429 || status >= 500)
         {
             return Unavailable(provider, detail, retryAfter);
@@ -122,4 +123,14 @@ public static class ProviderErrors
     public static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and < 300;
 
     private static string Shorten(string body) => body.Length <= 300 ? body : body[..300] + "…";
+
+    /// <summary>
+    /// The failure's text reaches the workflow history, and providers echo what they were sent ("The 'To' number
+    /// +14155550123 is not valid"): emails, URLs (web push endpoints), phone numbers and token-like runs are masked,
+    /// leaving the provider's words and codes.
+    /// </summary>
+    public static string Redact(string text) => PersonalText().Replace(text, "[redacted]");
+
+    [GeneratedRegex(@"[^\s""'<>(),;:]+@[^\s""'<>(),;:]+|[a-z][a-z0-9+.-]*://[^\s""'<>]+|\+?\d[\d ().-]{5,}\d|[A-Za-z0-9_\-.:%=/+]{24,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PersonalText();
 }

@@ -232,11 +232,33 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<bool> EraseAsync(string customerId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await EraseAsync(connection, transaction, customerId, erasedAt, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// The same inside the caller's transaction. Updates the customer row first, so its lock orders this erasure
+    /// against an audience addition recording itself (see <see cref="AudienceStore.RecordAddedAsync"/>). Returns the
+    /// erased email (null when there was none) wrapped in a result; null for an unknown customer.
+    /// </summary>
+    public static async Task<ErasedProfile?> EraseAsync(
+        DbConnection connection, DbTransaction transaction, string customerId, DateTimeOffset erasedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         const string erase = """
-            UPDATE customers SET email = NULL, phone = NULL, time_zone = NULL, fcm_token = NULL, apns_token = NULL,
+            WITH before AS (SELECT id, email FROM customers WHERE id = @customerId FOR UPDATE)
+            UPDATE customers c SET email = NULL, phone = NULL, time_zone = NULL, fcm_token = NULL, apns_token = NULL,
                 huawei_token = NULL, web_push_endpoint = NULL, web_push_p256dh = NULL, web_push_auth = NULL,
-                line_user_id = NULL, erased_at = coalesce(erased_at, @erasedAt), updated_at = now()
-            WHERE id = @customerId
+                line_user_id = NULL, erased_at = coalesce(c.erased_at, @erasedAt), updated_at = now()
+            FROM before WHERE c.id = before.id
+            RETURNING before.email AS Email
             """;
         const string withdraw = """
             WITH withdrawn AS (
@@ -248,16 +270,14 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             SELECT @customerId, category, false, @erasedAt, 'erasure' FROM withdrawn
             """;
         var args = new { customerId, erasedAt = erasedAt.ToUniversalTime() };
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await connection.ExecuteAsync(new CommandDefinition(erase, args, transaction, cancellationToken: cancellationToken)) == 0)
+        var erased = await connection.QuerySingleOrDefaultAsync<ErasedProfile>(new CommandDefinition(erase, args, transaction, cancellationToken: cancellationToken));
+        if (erased is null)
         {
-            return false;
+            return null;
         }
 
         await connection.ExecuteAsync(new CommandDefinition(withdraw, args, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+        return erased;
     }
 
     private const string ProfileSelect = """
@@ -452,6 +472,12 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             Consents = consents,
         };
     }
+}
+
+/// <summary>What an erasure removed that its later steps still need: the email, for audience memberships recorded without a hash.</summary>
+public sealed record ErasedProfile
+{
+    public string? Email { get; init; }
 }
 
 /// <summary>What <c>GET /v1/customers/{id}</c> shows: the profile, current consents, and every consent change.</summary>

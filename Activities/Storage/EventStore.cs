@@ -140,18 +140,27 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// For an erased customer: pending events are not delivered any more (they would start a journey again), and the
-    /// stored profile changes, which hold personal data, are blanked.
+    /// raw payloads of every event type, which hold personal data (addresses, tokens, Shopify's checkout email), are
+    /// blanked. Type, times and delivery state stay for the inbox counts.
     /// </summary>
     public async Task EraseCustomerAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        const string sql = """
-            UPDATE storefront_events SET delivery_status = 'failed', last_error = 'customer erased'
-            WHERE customer_id = @customerId AND delivery_status = 'pending';
-            UPDATE storefront_events SET payload = '{"erased": true}'::jsonb
-            WHERE customer_id = @customerId AND type = 'customer_updated';
-            """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        await EraseCustomerAsync(connection, null, customerId, cancellationToken);
+    }
+
+    /// <summary>The same inside the erasure's transaction.</summary>
+    public static Task EraseCustomerAsync(DbConnection connection, DbTransaction? transaction, string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = """
+            UPDATE storefront_events
+            SET payload = '{"erased": true}'::jsonb,
+                delivery_status = CASE WHEN delivery_status = 'pending' THEN 'failed' ELSE delivery_status END,
+                last_error = CASE WHEN delivery_status = 'pending' OR last_error IS NOT NULL THEN 'customer erased' END
+            WHERE customer_id = @customerId
+            """;
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>

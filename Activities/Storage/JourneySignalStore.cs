@@ -96,15 +96,25 @@ public sealed class JourneySignalStore(NpgsqlDataSource dataSource)
         return await connection.QuerySingleAsync<InboxCounts>(new CommandDefinition(sql, cancellationToken: cancellationToken));
     }
 
-    /// <summary>For an erased customer: pending signals are not delivered any more.</summary>
+    /// <summary>For an erased customer: pending signals are not delivered any more, and payloads are blanked.</summary>
     public async Task EraseCustomerAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        const string sql = """
-            UPDATE journey_signals SET delivery_status = 'failed', last_error = 'customer erased'
-            WHERE customer_id = @customerId AND delivery_status = 'pending'
-            """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, cancellationToken: cancellationToken));
+        await EraseCustomerAsync(connection, null, customerId, cancellationToken);
+    }
+
+    /// <summary>The same inside the erasure's transaction.</summary>
+    public static Task EraseCustomerAsync(DbConnection connection, DbTransaction? transaction, string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = """
+            UPDATE journey_signals
+            SET payload = '{"erased": true}'::jsonb,
+                delivery_status = CASE WHEN delivery_status = 'pending' THEN 'failed' ELSE delivery_status END,
+                last_error = CASE WHEN delivery_status = 'pending' OR last_error IS NOT NULL THEN 'customer erased' END
+            WHERE customer_id = @customerId
+            """;
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, transaction, cancellationToken: cancellationToken));
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 
@@ -13,6 +14,25 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
         id, idempotency_key AS IdempotencyKey, customer_id AS CustomerId, journey, channel, step, status, reason,
         provider, provider_message_id AS ProviderMessageId, sent_at AS SentAt
         """;
+
+    /// <summary>
+    /// For an erased customer, inside the erasure's transaction: the rendered cart is blanked, and a provider id that
+    /// is a URL (a web push message location, which can carry the subscription) is dropped. Status, channel, step,
+    /// round and times stay: the reports count them. Ids such as SendGrid's or Twilio's stay so late provider events
+    /// still match their message.
+    /// </summary>
+    public static Task EraseCustomerAsync(DbConnection connection, DbTransaction? transaction, string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = """
+            UPDATE messages
+            SET payload = NULL,
+                provider_message_id = CASE WHEN provider_message_id LIKE '%://%' THEN NULL ELSE provider_message_id END,
+                updated_at = now()
+            WHERE customer_id = @customerId
+            """;
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, transaction, cancellationToken: cancellationToken));
+    }
 
     public async Task<MessageRow?> FindAsync(string idempotencyKey, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 
@@ -18,6 +19,17 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, entry, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// For an erased customer, inside the erasure's transaction: the recipient (address, token, endpoint or audience
+    /// hash) and the rendered message are blanked; kind, channel and time stay on the page.
+    /// </summary>
+    public static Task EraseCustomerAsync(DbConnection connection, DbTransaction? transaction, string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        const string sql = "UPDATE outbox SET recipient = NULL, body = NULL, payload = NULL WHERE customer_id = @customerId";
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { customerId }, transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>The newest entries first.</summary>

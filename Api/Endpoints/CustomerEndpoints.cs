@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
@@ -32,10 +31,17 @@ public static class CustomerEndpoints
         return app;
     }
 
-    public static async Task<Results<Ok<CustomerView>, NotFound>> GetAsync(string id, CustomerStore customers, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<CustomerView>, NotFound>> GetAsync(string id, CustomerStore customers, AudienceStore audiences, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customers);
-        return await customers.DetailsAsync(id, cancellationToken) is { } details ? TypedResults.Ok(CustomerView.From(details)) : TypedResults.NotFound();
+        ArgumentNullException.ThrowIfNull(audiences);
+        if (await customers.DetailsAsync(id, cancellationToken) is not { } details)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var removals = await audiences.RemovalsForCustomerAsync(id, cancellationToken);
+        return TypedResults.Ok(CustomerView.From(details) with { AudienceRemovals = [.. removals.Select(AudienceRemovalView.From)] });
     }
 
     /// <summary>
@@ -112,37 +118,26 @@ public static class CustomerEndpoints
     }
 
     /// <summary>
-    /// Audiences first (removing a customer needs the email erasure deletes), then erasure, then the journey. Each step
-    /// is idempotent, so a 503 (Temporal unreachable) is answered by repeating the DELETE; by then the journey has no
-    /// consent and no address left to send to anyway.
+    /// Erasure first, in one transaction (<see cref="CustomerErasure"/>): personal data, consents, stored payloads, and
+    /// one queued removal per audience membership, which the Worker retries with the real providers until they confirm
+    /// (the answer lists them; <c>GET</c> shows their progress). Then the journey. Each step is idempotent, so a 503
+    /// (Temporal unreachable) is answered by repeating the DELETE; by then the journey has no consent and no address
+    /// left to send to anyway.
     /// </summary>
     public static async Task<Results<Ok<Erasure>, NotFound, ProblemHttpResult>> DeleteAsync(
-        string id, CustomerStore customers, EventStore events, JourneySignalStore journeySignals, AudienceStore audiences, AudienceSenders senders,
-        IJourneyRuns runs, TimeProvider time, CancellationToken cancellationToken)
+        string id, CustomerErasure erasure, AudienceStore audiences, IJourneyRuns runs, TimeProvider time, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(customers);
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentNullException.ThrowIfNull(journeySignals);
+        ArgumentNullException.ThrowIfNull(erasure);
         ArgumentNullException.ThrowIfNull(audiences);
-        ArgumentNullException.ThrowIfNull(senders);
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(time);
-        if (await customers.FindAsync(id, cancellationToken) is not { } profile)
+        var now = time.GetUtcNow();
+        if (await erasure.EraseAsync(id, now, cancellationToken) is null)
         {
             return TypedResults.NotFound();
         }
 
-        var now = time.GetUtcNow();
-        var memberships = await audiences.ActiveForCustomerAsync(id, cancellationToken);
-        foreach (var membership in memberships)
-        {
-            await senders.For(membership.Audience).RemoveAsync(id, profile.Email ?? string.Empty, membership.IdempotencyKey, cancellationToken);
-            await audiences.RecordRemovedAsync(membership.Audience, membership.IdempotencyKey, now, cancellationToken);
-        }
-
-        await customers.EraseAsync(id, now, cancellationToken);
-        await events.EraseCustomerAsync(id, cancellationToken);
-        await journeySignals.EraseCustomerAsync(id, cancellationToken);
+        var removals = await audiences.RemovalsForCustomerAsync(id, cancellationToken);
         bool ended;
         try
         {
@@ -155,7 +150,10 @@ public static class CustomerEndpoints
                 title: "Personal data erased and consents withdrawn; the journey could not be ended yet (Temporal unreachable). Repeat the DELETE.");
         }
 
-        return TypedResults.Ok(new Erasure(id, now, ended, memberships.Select(m => m.Audience).Distinct(StringComparer.Ordinal).ToArray()));
+        return TypedResults.Ok(new Erasure(id, now, ended, removals.Select(r => r.Audience).Distinct(StringComparer.Ordinal).ToArray())
+        {
+            AudienceRemovals = [.. removals.Select(AudienceRemovalView.From)],
+        });
     }
 
     public static async Task<Results<Ok<AbandonedCartWorkflow.JourneyStatus>, NotFound, ProblemHttpResult>> JourneyAsync(
@@ -232,6 +230,9 @@ public sealed record CustomerView
 
     public IReadOnlyList<ConsentChange> ConsentHistory { get; init; } = [];
 
+    /// <summary>Removals from the ad audiences an erasure queued, with their progress; empty for a customer never erased.</summary>
+    public IReadOnlyList<AudienceRemovalView> AudienceRemovals { get; init; } = [];
+
     public static CustomerView From(CustomerDetails details)
     {
         ArgumentNullException.ThrowIfNull(details);
@@ -254,5 +255,34 @@ public sealed record CustomerView
 
 public sealed record PushTokens(string? Fcm, string? Apns, string? Huawei);
 
-/// <summary>The answer of <c>DELETE /v1/customers/{id}</c>.</summary>
-public sealed record Erasure(string Id, DateTimeOffset ErasedAt, bool JourneyEnded, IReadOnlyList<string> AudiencesLeft);
+/// <summary>
+/// The answer of <c>DELETE /v1/customers/{id}</c>. <see cref="AudiencesLeft"/> names the audiences the customer is
+/// being removed from; <see cref="AudienceRemovals"/> says how far each removal is.
+/// </summary>
+public sealed record Erasure(string Id, DateTimeOffset ErasedAt, bool JourneyEnded, IReadOnlyList<string> AudiencesLeft)
+{
+    public IReadOnlyList<AudienceRemovalView> AudienceRemovals { get; init; } = [];
+}
+
+/// <summary>
+/// An erased customer's removal from one audience: <c>pending</c> (retried by the Worker until the provider confirms),
+/// <c>confirmed</c>, or <c>no_identifier</c> (a membership from before hashes were kept, whose email was already gone).
+/// </summary>
+public sealed record AudienceRemovalView(
+    string Audience, string Status, DateTimeOffset RequestedAt, int Attempts, DateTimeOffset? NextAttemptAt, string? LastError, DateTimeOffset? ConfirmedAt)
+{
+    public static AudienceRemovalView From(AudienceRemoval removal)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        return new(
+            removal.Audience,
+            removal.Status,
+            Utc(removal.RequestedAt),
+            removal.Attempts,
+            removal.Status == AudienceRemoval.Pending ? Utc(removal.NextAttemptAt) : null,
+            removal.LastError,
+            removal.ConfirmedAt is { } confirmed ? Utc(confirmed) : null);
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

@@ -18,6 +18,10 @@ public sealed class TemporalJourneyRuns(ITemporalClient client) : IJourneyRuns
         {
             return null;
         }
+        catch (InvalidOperationException e) when (!client.Connection.IsConnected)
+        {
+            throw Unreachable(e);
+        }
     }
 
     public async Task<bool> EndAsync(string customerId, string reason, CancellationToken cancellationToken)
@@ -33,5 +37,16 @@ public sealed class TemporalJourneyRuns(ITemporalClient client) : IJourneyRuns
         {
             return false;
         }
+        catch (InvalidOperationException e) when (!client.Connection.IsConnected)
+        {
+            throw Unreachable(e);
+        }
     }
+
+    /// <summary>
+    /// The Api's client connects lazily, and a first call that cannot connect throws InvalidOperationException rather
+    /// than an RpcException: it is the same outage (Unavailable) to callers, who answer 503.
+    /// </summary>
+    private static RpcException Unreachable(InvalidOperationException e) =>
+        new(RpcException.StatusCode.Unavailable, $"Temporal unreachable: {e.Message}", null);
 }

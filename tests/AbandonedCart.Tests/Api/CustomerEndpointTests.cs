@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Workflows;
@@ -130,7 +131,11 @@ public sealed class CustomerEndpointTests(PostgresDatabase db) : IClassFixture<P
         Assert.Equal(2, details.History.Count(h => h is { Granted: false, Source: "erasure" }));
         Assert.All(await audiences.ForKeyAsync(key), m => Assert.NotNull(m.RemovedAt));
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE kind = 'audience_remove' AND customer_id = @customer", new { customer }));
+        // The removals are queued for the Worker's loop (the real providers live there), with the hash of the erased email.
+        Assert.Equal(
+            [("google", "pending", GoogleAudienceSender.HashEmail("ana@example.com")), ("meta", "pending", MetaAudienceSender.HashEmail("ana@example.com"))],
+            (await audiences.RemovalsForCustomerAsync(customer)).Select(r => (r.Audience, r.Status, r.MemberHash)));
+        Assert.Equal(["pending", "pending"], answer["audienceRemovals"]!.AsArray().Select(r => r!["status"]!.ToString()));
         Assert.Equal((customer, "customer erased"), Assert.Single(factory.Runs.Ended));
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM storefront_events WHERE customer_id = @customer AND delivery_status = 'pending'", new { customer }));
         factory.Signals.Unreachable.TryRemove(customer, out _);
