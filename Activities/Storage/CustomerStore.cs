@@ -267,6 +267,27 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
         return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(sql, new { email, phone }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Withdraws <paramref name="category"/> for every customer with this E.164 phone, in one transaction, with a
+    /// history row each: a provider-side opt-out belongs to the number, whichever profile it was sent for.
+    /// Returns how many customers have the number.
+    /// </summary>
+    public async Task<int> WithdrawConsentByPhoneAsync(
+        string phone, string category, DateTimeOffset changedAt, string source, CancellationToken cancellationToken = default)
+    {
+        const string sql = "SELECT id FROM customers WHERE phone = @phone ORDER BY id";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = (await connection.QueryAsync<string>(new CommandDefinition(sql, new { phone }, transaction, cancellationToken: cancellationToken))).ToList();
+        foreach (var id in ids)
+        {
+            await SetConsentAsync(connection, transaction, id, new ConsentChange(category, false, changedAt, source), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids.Count;
+    }
+
     private sealed record CustomerRow
     {
         public required string Id { get; init; }
