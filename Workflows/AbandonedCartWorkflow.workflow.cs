@@ -187,8 +187,7 @@ public sealed class AbandonedCartWorkflow
         }
         else
         {
-            var entry = RecordAsync(
-                JourneyActivity.RecordEntry,
+            var entry = RecordEntryAsync(
                 new JourneyEntry
                 {
                     EntryKey = EntryKey,
@@ -574,6 +573,22 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
+    /// <summary>
+    /// The round's row for the dashboard. Data PostgreSQL refuses (a cart total beyond its column) fails the activity
+    /// without retry, its cause in the history; the customer's journey goes on without the row rather than failing.
+    /// </summary>
+    private async Task RecordEntryAsync(JourneyEntry entry, string summary)
+    {
+        try
+        {
+            await RecordAsync(JourneyActivity.RecordEntry, entry, summary);
+        }
+        catch (ActivityFailureException) when (Workflow.Patched(Patches.EntryFailureTolerated))
+        {
+            // Released runs failed here; the patch marker is written only on this path, so other histories are unchanged.
+        }
+    }
+
     private async Task<AudienceResult?> AudienceAsync(string activity, AudienceRequest request, string summary)
     {
         try
@@ -762,6 +777,9 @@ public sealed class AbandonedCartWorkflow
 
         /// <summary>An open or click of this round's earlier message ends a deferral of the next one as engaged.</summary>
         public const string EngagementEndsDeferral = "engagement-ends-deferral";
+
+        /// <summary>A journey entry PostgreSQL refuses no longer fails the journey.</summary>
+        public const string EntryFailureTolerated = "entry-failure-tolerated";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>
