@@ -23,6 +23,7 @@ public static class ChannelProviders
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddWebPushEndpoints();
 
         if (Configured<SendGridOptions>(services, configuration, SendGridOptions.Section))
         {
@@ -85,6 +86,22 @@ public static class ChannelProviders
             AddAudience<GoogleAudienceSender>(services);
         }
 
+        return services;
+    }
+
+    /// <summary>
+    /// <c>WebPush:AllowedHosts</c> (<see cref="WebPushEndpointOptions"/>), validated on start: the Api checks
+    /// subscriptions against it, the Worker every web push request. Registered once however often it is called.
+    /// </summary>
+    public static IServiceCollection AddWebPushEndpoints(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(IValidateOptions<WebPushEndpointOptions>)))
+        {
+            return services;
+        }
+
+        services.AddOptions<WebPushEndpointOptions>().BindConfiguration(WebPushEndpointOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebPushEndpointOptions>>(new ProviderOptionsValidator<WebPushEndpointOptions>(WebPushEndpointOptions.Section));
         return services;
     }
 

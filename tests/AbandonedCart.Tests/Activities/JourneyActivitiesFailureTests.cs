@@ -1,6 +1,9 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text.Json;
 using AbandonedCart.Activities;
 using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Tests.Channels;
 using AbandonedCart.Tests.Infrastructure;
 using AbandonedCart.Workflows;
@@ -139,6 +142,30 @@ public sealed class JourneyActivitiesFailureTests(PostgresDatabase db) : IClassF
         Assert.Equal((PermanentFailure.DataRejected, true), (failure.ErrorType, failure.NonRetryable));
         Assert.DoesNotContain("Lip", failure.Message, StringComparison.Ordinal);
         Assert.Equal(0, email.Attempts);
+    }
+
+    [Fact]
+    public async Task SendMessageAsync_WebPushEndpointNotAtAPushService_RecordsASkipWithoutAnyRequest()
+    {
+        using var vapidKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var options = Options.Create(new WebPushOptions
+        {
+            Subject = "mailto:ops@shop.example",
+            PublicKey = Base64Url.EncodeToString(WebPushEncryption.PublicBytes(vapidKey)),
+            PrivateKey = Base64Url.EncodeToString(vapidKey.ExportParameters(true).D),
+        });
+        using var vapid = new VapidSigner(options);
+        var endpoint = "https://internal.shop.example/admin";
+        using var host = new ActivitiesHost(db.ConnectionString, new WebPushSender(http, options, vapid, Options.Create(new WebPushEndpointOptions())));
+        var customer = await host.CustomerAsync(p => p with { WebPush = new WebPushSubscription(endpoint, "p256dh-key", "auth-key") }, Consents.Push);
+        var request = Send(customer, ChannelNames.WebPush);
+
+        var result = await RunAsync(() => host.Activities.SendMessageAsync(request));
+        var row = await host.Messages.FindAsync(request.IdempotencyKey);
+
+        Assert.Equal((SendResult.SkippedStatus, Reasons.EndpointNotAllowed), (result.Status, result.Reason));
+        Assert.Equal(("skipped", Reasons.EndpointNotAllowed), (row!.Status, row.Reason));
+        Assert.Empty(peer.Requests);
     }
 
     private TwilioSmsSender Twilio() => new(http, Options.Create(new TwilioOptions
