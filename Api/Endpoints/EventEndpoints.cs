@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Security;
@@ -31,7 +32,12 @@ public static class EventEndpoints
     /// sent once the events are committed; a repeated event id is answered 202 again without being stored twice.
     /// </summary>
     public static async Task<IResult> PostEventsAsync(
-        HttpRequest request, EventInbox inbox, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request,
+        EventInbox inbox,
+        IOptions<WebhookOptions> webhooks,
+        TimeProvider time,
+        IOptions<WebPushEndpointOptions> pushEndpoints,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(inbox);
@@ -60,11 +66,12 @@ public static class EventEndpoints
             return SignedBody.Unauthorized("The X-Signature does not match the body.");
         }
 
-        return await AcceptAsync(body!, inbox, cancellationToken);
+        return await AcceptAsync(body!, inbox, cancellationToken, pushEndpoints?.Value);
     }
 
     /// <summary>Reads, validates and stores an authenticated body of events (shared with the storefront adapters).</summary>
-    public static async Task<IResult> AcceptAsync(ReadOnlyMemory<byte> body, EventInbox inbox, CancellationToken cancellationToken)
+    public static async Task<IResult> AcceptAsync(
+        ReadOnlyMemory<byte> body, EventInbox inbox, CancellationToken cancellationToken, WebPushEndpointOptions? pushEndpoints = null)
     {
         ArgumentNullException.ThrowIfNull(inbox);
         JsonDocument document;
@@ -81,7 +88,7 @@ public static class EventEndpoints
 
         using (document)
         {
-            var reading = EventReader.ReadBody(document.RootElement);
+            var reading = EventReader.ReadBody(document.RootElement, pushEndpoints);
             if (reading.Errors.Count > 0)
             {
                 return TypedResults.ValidationProblem(reading.Errors, title: "The event has invalid fields.");
