@@ -346,6 +346,7 @@ public sealed class JourneyActivities(
             {
                 await customers.SetConsentAsync(customer.Id, consent, granted: false, now, provider, CancellationToken.None);
             }
+
             logger.LogInformation(
                 "Customer {CustomerId} opted out of {Channel} at the provider: {Consent} consent withdrawn for {Count} customer(s)",
                 request.CustomerId, request.Channel, consent, withdrawn);

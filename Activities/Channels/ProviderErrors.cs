@@ -29,7 +29,7 @@ public static class ProviderErrors
     /// </summary>
     public const string ProviderMisconfigured = "ProviderMisconfigured";
 
-    /// <summary>The recipient opted out at the provider (Twilio 21610): the consent named in the first detail is withdrawn and the send recorded as skipped.</summary>
+    /// <summary>The recipient opted out at the provider (Twilio 21610): the channel's consent is withdrawn and the send recorded as skipped.</summary>
     public const string RecipientOptedOut = "RecipientOptedOut";
 
     /// <summary>The web push endpoint is not at a known push service: nothing was sent, the send is recorded as skipped.</summary>
