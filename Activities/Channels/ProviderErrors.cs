@@ -60,7 +60,8 @@ public static class ProviderErrors
             return Unavailable(provider, detail, retryAfter);
         }
 
-        var type = classify?.Invoke(status, body) ?? ProviderRejected;
+        // 401/403 that no provider rule explains: our credentials or account, not the recipient.
+        var type = classify?.Invoke(status, body) ?? (status is 401 or 403 ? ProviderMisconfigured : ProviderRejected);
         return type == ProviderUnavailable
             ? Unavailable(provider, detail, retryAfter)
             : Rejected(provider, detail, type, MarksPropertyInvalid(type) ? property : null);
