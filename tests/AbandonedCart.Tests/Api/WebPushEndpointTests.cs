@@ -2,7 +2,10 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AbandonedCart.Activities.Channels;
+using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
+using AbandonedCart.Api.Events;
 using AbandonedCart.Tests.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
@@ -59,6 +62,20 @@ public sealed class WebPushEndpointTests(PostgresDatabase db) : IClassFixture<Po
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal(["webPush.endpoint"], (await AssertProblemAsync(refused)).Keys);
         Assert.Equal(1, await EventsAsync(listed));
+    }
+
+    [Fact]
+    public void Read_StoredEventWithAnEndpointOutsideTheList_IsStillDeliveredAsAccepted()
+    {
+        using var document = JsonDocument.Parse(Subscription("c-stored", "https://push.shop.example/s/1").ToJsonString());
+
+        var atTheDoor = EventReader.ReadBody(document.RootElement);
+        var stored = EventReader.Read(document.RootElement);
+        var listed = EventReader.ReadBody(document.RootElement, new WebPushEndpointOptions { AllowedHosts = ["push.shop.example"] });
+
+        Assert.Equal(["webPush.endpoint"], atTheDoor.Errors.Keys);
+        Assert.Equal("https://push.shop.example/s/1", stored!.Profile!.Values[ProfileProperties.WebPushEndpoint]);
+        Assert.Empty(listed.Errors);
     }
 
     private static string NewCustomer() => $"c-{Guid.NewGuid():N}";
