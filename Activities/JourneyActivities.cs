@@ -15,7 +15,7 @@ namespace AbandonedCart.Activities;
 /// The journeys' activities against PostgreSQL and the channel senders. Everything a journey decides from data
 /// (eligibility, switch, holdout share, send history) is read here at send time, so consent withdrawn while a
 /// journey waits takes effect before its next send. Transient database errors are left to Temporal's retries;
-/// permanent problems fail the activity as non-retryable.
+/// permanent problems, data PostgreSQL refuses included (<see cref="PermanentFailure"/>), fail the activity as non-retryable.
 /// </summary>
 public sealed class JourneyActivities(
     CustomerStore customers,
@@ -48,16 +48,33 @@ public sealed class JourneyActivities(
         ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
 
     [Activity]
-    public async Task<SendContext> GetSendContextAsync(SendContextRequest request)
+    public Task<SendContext> GetSendContextAsync(SendContextRequest request) => Permanent(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
         var customer = await customers.FindAsync(request.CustomerId, cancellationToken);
         return await ReadSendContextAsync(request.CustomerId, request.Journey, customer, cancellationToken);
-    }
+    });
 
     [Activity]
-    public async Task<SendResult> SendMessageAsync(SendRequest request)
+    public Task<SendResult> SendMessageAsync(SendRequest request) => Permanent(() => SendAsync(request));
+
+    [Activity]
+    public Task RecordEntryAsync(JourneyEntry entry) => Permanent(() => journeys.RecordEntryAsync(entry, Cancellation));
+
+    [Activity]
+    public Task RecordOutcomeAsync(JourneyOutcome outcome) => Permanent(() => journeys.RecordOutcomeAsync(outcome, Cancellation));
+
+    [Activity]
+    public Task RecordDecisionAsync(DecisionRecord record) => Permanent(() => RecordDecisionCoreAsync(record));
+
+    [Activity]
+    public Task<AudienceResult> AddToAudiencesAsync(AudienceRequest request) => Permanent(() => AddAsync(request));
+
+    [Activity]
+    public Task<AudienceResult> RemoveFromAudiencesAsync(AudienceRequest request) => Permanent(() => RemoveAsync(request));
+
+    private async Task<SendResult> SendAsync(SendRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
@@ -129,6 +146,19 @@ public sealed class JourneyActivities(
             logger.LogWarning(
                 "Send {Channel} through {Provider} failed for customer {CustomerId} (key {IdempotencyKey}): {ErrorType}",
                 request.Channel, sender.Provider, request.CustomerId, request.IdempotencyKey, errorType ?? e.GetType().Name);
+            if (!ProviderErrors.MarksPropertyInvalid(errorType) && ProviderErrors.SkipsSend(errorType))
+            {
+                return await SkipRefusedAsync(request, head, customer!, sender.Provider, errorType!);
+            }
+
+            if (errorType == ProviderErrors.ProviderMisconfigured)
+            {
+                // Every send through this provider fails the same way until an operator fixes the configuration.
+                logger.LogError(
+                    "{Provider} refuses our configuration ({ErrorType}); {Channel} sends fail until it is fixed (key {IdempotencyKey})",
+                    sender.Provider, errorType, request.Channel, request.IdempotencyKey);
+            }
+
             var failure = ProviderErrors.MarksPropertyInvalid(errorType) ? await InvalidatePropertyAsync(request, (ApplicationFailureException)e) : e;
 
             // The failure's message goes into the workflow history, which erasure cannot reach: no address or token.
@@ -145,7 +175,9 @@ public sealed class JourneyActivities(
             throw failure;
         }
 
-        await messages.MarkSentAsync(id, receipt.Provider, receipt.ProviderMessageId, time.GetUtcNow(), cancellationToken);
+        // The provider has the message: the row must say so even if the activity is cancelled right now, or the
+        // next attempt would find it pending (or failed) and send it again.
+        await messages.MarkSentAsync(id, receipt.Provider, receipt.ProviderMessageId, time.GetUtcNow(), CancellationToken.None);
         var result = new SendResult { Status = "sent", MessageId = id, ProviderMessageId = receipt.ProviderMessageId };
         if (observer is not null)
         {
@@ -155,14 +187,7 @@ public sealed class JourneyActivities(
         return result;
     }
 
-    [Activity]
-    public Task RecordEntryAsync(JourneyEntry entry) => journeys.RecordEntryAsync(entry, Cancellation);
-
-    [Activity]
-    public Task RecordOutcomeAsync(JourneyOutcome outcome) => journeys.RecordOutcomeAsync(outcome, Cancellation);
-
-    [Activity]
-    public async Task RecordDecisionAsync(DecisionRecord record)
+    private async Task RecordDecisionCoreAsync(DecisionRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (!DecisionStatuses.Contains(record.Status))
@@ -182,8 +207,7 @@ public sealed class JourneyActivities(
         await messages.RecordDecisionAsync(head, record.Status, record.Reason, record.Until, Cancellation);
     }
 
-    [Activity]
-    public async Task<AudienceResult> AddToAudiencesAsync(AudienceRequest request)
+    private async Task<AudienceResult> AddAsync(AudienceRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
@@ -232,8 +256,7 @@ public sealed class JourneyActivities(
         return new AudienceResult { Audiences = [.. all.Select(s => s.Audience)] };
     }
 
-    [Activity]
-    public async Task<AudienceResult> RemoveFromAudiencesAsync(AudienceRequest request)
+    private async Task<AudienceResult> RemoveAsync(AudienceRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var cancellationToken = Cancellation;
@@ -321,6 +344,49 @@ public sealed class JourneyActivities(
             : new ApplicationFailureException(failure.Message, failure, failure.ErrorType, nonRetryable: true, details: property is null ? null : [property]);
     }
 
+    /// <summary>
+    /// The provider's refusal is a decision about the recipient (opted out at the provider, an endpoint we will not
+    /// call): records the send as skipped rather than failed, and for an opt-out withdraws the channel's consent, for
+    /// every customer with that phone number when it is SMS (the opt-out belongs to the number).
+    /// </summary>
+    private async Task<SendResult> SkipRefusedAsync(SendRequest request, MessageHead head, CustomerProfile customer, string provider, string errorType)
+    {
+        var reason = Reasons.NoConsent;
+        if (errorType == ProviderErrors.RecipientOptedOut)
+        {
+            var consent = ConsentOf(request.Channel);
+            var now = time.GetUtcNow();
+            var withdrawn = 1;
+            if (request.Channel == Workflows.Channels.Sms && customer.Phone is { } phone)
+            {
+                withdrawn = await customers.WithdrawConsentByPhoneAsync(phone, consent, now, provider, CancellationToken.None);
+            }
+            else
+            {
+                await customers.SetConsentAsync(customer.Id, consent, granted: false, now, provider, CancellationToken.None);
+            }
+
+            logger.LogInformation(
+                "Customer {CustomerId} opted out of {Channel} at the provider: {Consent} consent withdrawn for {Count} customer(s)",
+                request.CustomerId, request.Channel, consent, withdrawn);
+        }
+        else
+        {
+            reason = Reasons.EndpointNotAllowed;
+        }
+
+        var skipped = await messages.RecordDecisionAsync(head, "skipped", reason, cancellationToken: CancellationToken.None);
+        return Decided(skipped) ?? throw InProgress(request.IdempotencyKey);
+    }
+
+    private static string ConsentOf(string channel) => channel switch
+    {
+        Workflows.Channels.Email => Consents.Email,
+        Workflows.Channels.Sms => Consents.Sms,
+        Workflows.Channels.Line => Consents.Line,
+        _ => Consents.Push,
+    };
+
     /// <summary>Signed links to the cart (every channel) and, for email, the open pixel; none while tracking is not configured.</summary>
     private OutboundMessage WithTracking(OutboundMessage message)
     {
@@ -344,6 +410,24 @@ public sealed class JourneyActivities(
             OpenPixelUrl = message.Channel == Workflows.Channels.Email ? tracking.Url(token with { Kind = TrackingToken.Open, Target = null }) : null,
         };
     }
+
+    private static async Task<T> Permanent<T>(Func<Task<T>> activity)
+    {
+        try
+        {
+            return await activity();
+        }
+        catch (Exception e) when (PermanentFailure.From(e) is { } permanent)
+        {
+            throw permanent;
+        }
+    }
+
+    private static Task Permanent(Func<Task> activity) => Permanent(async () =>
+    {
+        await activity();
+        return true;
+    });
 
     private static IChannelRule RuleFor(string channel)
     {

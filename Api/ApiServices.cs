@@ -42,6 +42,7 @@ public static class ApiServices
             .Validate(o => o.BatchSize > 0 && o.RetryBase > TimeSpan.Zero && o.RetryMax >= o.RetryBase, "Inbox: BatchSize > 0 and 0 < RetryBase <= RetryMax.")
             .ValidateOnStart();
         builder.Services.AddSingleton<EventInbox>();
+        builder.Services.AddWebPushEndpoints(builder.Configuration);
         builder.Services.AddReportServices();
         builder.AddTracking();
         builder.Services.AddSingleton<InboxRelay>();

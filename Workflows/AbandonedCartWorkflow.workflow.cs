@@ -212,8 +212,7 @@ public sealed class AbandonedCartWorkflow
         }
         else
         {
-            var entry = RecordAsync(
-                JourneyActivity.RecordEntry,
+            var entry = RecordEntryAsync(
                 new JourneyEntry
                 {
                     EntryKey = EntryKey,
@@ -599,6 +598,22 @@ public sealed class AbandonedCartWorkflow
         }
     }
 
+    /// <summary>
+    /// The round's row for the dashboard. Data PostgreSQL refuses (a cart total beyond its column) fails the activity
+    /// without retry, its cause in the history; the customer's journey goes on without the row rather than failing.
+    /// </summary>
+    private async Task RecordEntryAsync(JourneyEntry entry, string summary)
+    {
+        try
+        {
+            await RecordAsync(JourneyActivity.RecordEntry, entry, summary);
+        }
+        catch (ActivityFailureException) when (Workflow.Patched(Patches.EntryFailureTolerated))
+        {
+            // Released runs failed here; the patch marker is written only on this path, so other histories are unchanged.
+        }
+    }
+
     private async Task<AudienceResult?> AudienceAsync(string activity, AudienceRequest request, string summary)
     {
         try
@@ -793,6 +808,9 @@ public sealed class AbandonedCartWorkflow
         /// purchase before the latest cart update does not end its journey.
         /// </summary>
         public const string EventTimeOrder = "event-time-order";
+
+        /// <summary>A journey entry PostgreSQL refuses no longer fails the journey.</summary>
+        public const string EntryFailureTolerated = "entry-failure-tolerated";
     }
 
     /// <summary>Where a run is, so a continued run resumes at the same place.</summary>

@@ -53,6 +53,9 @@ public static class Reasons
     public const string Holdout = "holdout";
     public const string JourneyStopped = "journey_stopped";
     public const string RecentlyInAudience = "recently_in_audience";
+
+    /// <summary>A web push endpoint outside the allowed push services: the Worker does not call it.</summary>
+    public const string EndpointNotAllowed = "endpoint_not_allowed";
 }
 
 /// <summary>Devices a storefront reports on a cart update; they pick the channel chain.</summary>

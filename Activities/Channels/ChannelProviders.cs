@@ -23,6 +23,8 @@ public static class ChannelProviders
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddWebPushEndpoints(configuration);
+        services.TryAddSingleton<ProviderHttpLogger>();
 
         if (Configured<SendGridOptions>(services, configuration, SendGridOptions.Section))
         {
@@ -88,6 +90,23 @@ public static class ChannelProviders
         return services;
     }
 
+    /// <summary>
+    /// <c>WebPush:AllowedHosts</c> (<see cref="WebPushEndpointOptions"/>), validated on start: the Api checks
+    /// subscriptions against it, the Worker every web push request. Registered once however often it is called.
+    /// </summary>
+    public static IServiceCollection AddWebPushEndpoints(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(IValidateOptions<WebPushEndpointOptions>)))
+        {
+            return services;
+        }
+
+        services.AddOptions<WebPushEndpointOptions>().Bind(configuration.GetSection(WebPushEndpointOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebPushEndpointOptions>>(new ProviderOptionsValidator<WebPushEndpointOptions>(WebPushEndpointOptions.Section));
+        return services;
+    }
+
     private static bool Configured<T>(IServiceCollection services, IConfiguration configuration, string section)
         where T : class, IProviderOptions
     {
@@ -105,7 +124,7 @@ public static class ChannelProviders
         where T : class, IChannelSender
     {
         // No retry handler: Temporal's activity retry policy is the one retry layer.
-        services.AddHttpClient<T>(c => c.Timeout = TimeSpan.FromSeconds(15));
+        services.AddHttpClient<T>(c => c.Timeout = TimeSpan.FromSeconds(15)).WithoutUrlLogs();
         services.AddTransient<IChannelSender>(sp => sp.GetRequiredService<T>());
     }
 
@@ -114,7 +133,8 @@ public static class ChannelProviders
     {
         // APNs needs HTTP/2; several connections keep one slow stream from holding up the rest.
         services.AddHttpClient<T>(c => c.Timeout = TimeSpan.FromSeconds(15))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { EnableMultipleHttp2Connections = true })
+            .WithoutUrlLogs();
         services.AddTransient<IPushTokenSender>(sp => sp.GetRequiredService<T>());
         return true;
     }
@@ -132,9 +152,12 @@ public static class ChannelProviders
     private static void AddAudience<T>(IServiceCollection services)
         where T : class, IAudienceSender
     {
-        services.AddHttpClient<T>(c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient<T>(c => c.Timeout = TimeSpan.FromSeconds(30)).WithoutUrlLogs();
         services.AddTransient<IAudienceSender>(sp => sp.GetRequiredService<T>());
     }
+
+    private static IHttpClientBuilder WithoutUrlLogs(this IHttpClientBuilder builder) =>
+        builder.RemoveAllLoggers().AddLogger<ProviderHttpLogger>();
 
     private sealed class ProviderOptionsValidator<T>(string section) : IValidateOptions<T>
         where T : class, IProviderOptions

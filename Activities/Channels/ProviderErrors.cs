@@ -24,8 +24,23 @@ public static partial class ProviderErrors
     /// <summary>The push token (FCM, APNs, Huawei) or web push subscription is gone: remove it.</summary>
     public const string TokenInvalid = "TokenInvalid";
 
+    /// <summary>
+    /// Our own provider configuration is wrong (e.g. Twilio 21212, our sending number): never the recipient's fault,
+    /// so nothing of the customer is touched; non-retryable and logged as an error for the operator.
+    /// </summary>
+    public const string ProviderMisconfigured = "ProviderMisconfigured";
+
+    /// <summary>The recipient opted out at the provider (Twilio 21610): the channel's consent is withdrawn and the send recorded as skipped.</summary>
+    public const string RecipientOptedOut = "RecipientOptedOut";
+
+    /// <summary>The web push endpoint is not at a known push service: nothing was sent, the send is recorded as skipped.</summary>
+    public const string EndpointNotAllowed = "EndpointNotAllowed";
+
     /// <summary>Failure types after which the property named in the failure's first detail must be marked invalid.</summary>
     public static bool MarksPropertyInvalid(string? errorType) => errorType is InvalidAddress or TokenInvalid;
+
+    /// <summary>Failure types that are a decision about the recipient rather than a failed send: recorded as skipped.</summary>
+    public static bool SkipsSend(string? errorType) => errorType is RecipientOptedOut or EndpointNotAllowed;
 
     /// <summary>A retryable failure; <paramref name="retryAfter"/> (from Retry-After) becomes the next retry delay.</summary>
     public static ApplicationFailureException Unavailable(string provider, string detail, TimeSpan? retryAfter = null, Exception? inner = null) =>
@@ -46,7 +61,8 @@ public static partial class ProviderErrors
             return Unavailable(provider, detail, retryAfter);
         }
 
-        var type = classify?.Invoke(status, body) ?? ProviderRejected;
+        // 401/403 that no provider rule explains: our credentials or account, not the recipient.
+        var type = classify?.Invoke(status, body) ?? (status is 401 or 403 ? ProviderMisconfigured : ProviderRejected);
         return type == ProviderUnavailable
             ? Unavailable(provider, detail, retryAfter)
             : Rejected(provider, detail, type, MarksPropertyInvalid(type) ? property : null);

@@ -77,8 +77,14 @@ public sealed class TwilioSmsSender(HttpClient http, IOptions<TwilioOptions> opt
 {
     public const string Name = "twilio";
 
-    // Twilio error codes that mean the number itself cannot take messages.
-    private static readonly HashSet<int> BadNumberCodes = [21211, 21212, 21612, 21614];
+    // Twilio error codes that mean the customer's number itself cannot take messages.
+    private static readonly HashSet<int> BadNumberCodes = [21211, 21612, 21614];
+
+    // Our side: 20003 authentication failed, 21212 invalid From number, 21606 From is not a message-capable Twilio number.
+    private static readonly HashSet<int> MisconfiguredCodes = [20003, 21212, 21606];
+
+    // 21610: the recipient replied STOP to our sender; Twilio refuses every message to them until they opt in again.
+    private const int Unsubscribed = 21610;
 
     public string Channel => Workflows.Channels.Sms;
 
@@ -121,7 +127,11 @@ public sealed class TwilioSmsSender(HttpClient http, IOptions<TwilioOptions> opt
 
     // Twilio answers 400 with {"code":21211,"message":"The 'To' number … is not a valid phone number.","status":400}.
     private static string? Classify(int status, string body) => ProviderErrors.ReadJson(body, root =>
-        root.TryGetProperty("code", out var code) && code.TryGetInt32(out var value) && BadNumberCodes.Contains(value) ? ProviderErrors.InvalidAddress : null);
+        !root.TryGetProperty("code", out var code) || !code.TryGetInt32(out var value) ? null
+        : BadNumberCodes.Contains(value) ? ProviderErrors.InvalidAddress
+        : MisconfiguredCodes.Contains(value) ? ProviderErrors.ProviderMisconfigured
+        : value == Unsubscribed ? ProviderErrors.RecipientOptedOut
+        : null);
 }
 
 /// <summary>Verifies <c>X-Twilio-Signature</c>: base64 HMAC-SHA1, keyed by the auth token, over the full URL followed by

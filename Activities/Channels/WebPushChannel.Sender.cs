@@ -250,7 +250,7 @@ public sealed class VapidSigner : IDisposable
 }
 
 /// <summary>Web push over RFC 8030: an encrypted notification POSTed to the subscription's endpoint.</summary>
-public sealed class WebPushSender(HttpClient http, IOptions<WebPushOptions> options, VapidSigner vapid) : IChannelSender
+public sealed class WebPushSender(HttpClient http, IOptions<WebPushOptions> options, VapidSigner vapid, IOptions<WebPushEndpointOptions> endpoints) : IChannelSender
 {
     public const string Name = "webpush";
 
@@ -263,6 +263,14 @@ public sealed class WebPushSender(HttpClient http, IOptions<WebPushOptions> opti
         ArgumentNullException.ThrowIfNull(message);
         var sub = message.Customer.WebPush
             ?? throw ProviderErrors.Rejected(Name, "the customer has no web push subscription", ProviderErrors.TokenInvalid, "web_push");
+
+        // Checked again here, before any request: a subscription stored before the list existed (or before it changed)
+        // must not make the Worker call an arbitrary URL.
+        if (!endpoints.Value.Allows(sub.Endpoint))
+        {
+            throw ProviderErrors.Rejected(Name, $"the subscription's endpoint is not at an allowed push service ({WebPushEndpointOptions.Section}:AllowedHosts)", ProviderErrors.EndpointNotAllowed);
+        }
+
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?>
         {
             ["title"] = MessageText.Title(message),

@@ -426,6 +426,26 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
         return changed;
     }
 
+    /// <summary>
+    /// Withdraws <paramref name="category"/> for every customer with this E.164 phone, in one transaction, with a
+    /// history row each: a provider-side opt-out belongs to the number, whichever profile it was sent for.
+    /// Returns how many customers have the number.
+    /// </summary>
+    public async Task<int> WithdrawConsentByPhoneAsync(
+        string phone, string category, DateTimeOffset changedAt, string source, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = await FindIdsByAddressAsync(connection, transaction, null, phone, cancellationToken);
+        foreach (var id in ids)
+        {
+            await SetConsentAsync(connection, transaction, id, new ConsentChange(category, false, changedAt, source), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids.Count;
+    }
+
     private sealed record CustomerRow
     {
         public required string Id { get; init; }

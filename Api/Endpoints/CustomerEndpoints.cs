@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
@@ -6,6 +7,7 @@ using AbandonedCart.Api.Security;
 using AbandonedCart.Api.Signals;
 using AbandonedCart.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Temporalio.Exceptions;
 
@@ -49,7 +51,13 @@ public static class CustomerEndpoints
     /// erased: nothing re-creates their personal data, so a PUT on their id is a 409 and changes nothing.
     /// </summary>
     public static async Task<Results<Ok<CustomerView>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string id, HttpRequest request, NpgsqlDataSource dataSource, CustomerStore customers, TimeProvider time, CancellationToken cancellationToken)
+        string id,
+        HttpRequest request,
+        NpgsqlDataSource dataSource,
+        CustomerStore customers,
+        TimeProvider time,
+        IOptions<WebPushEndpointOptions> pushEndpoints,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -80,7 +88,7 @@ public static class CustomerEndpoints
                 fields.Fail<object>("id", "At most 200 characters.");
             }
 
-            var values = document.RootElement.ValueKind == JsonValueKind.Object ? EventReader.ReadProfile(fields) : fields.Fail<Dictionary<string, string?>>("body", "Must be a JSON object.");
+            var values = document.RootElement.ValueKind == JsonValueKind.Object ? EventReader.ReadProfile(fields, pushEndpoints?.Value) : fields.Fail<Dictionary<string, string?>>("body", "Must be a JSON object.");
             var consents = ReadConsents(document.RootElement, fields);
             if (errors.Count > 0 || values is null || consents is null)
             {

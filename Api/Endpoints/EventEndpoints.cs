@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Security;
@@ -31,7 +32,12 @@ public static class EventEndpoints
     /// sent once the events are committed; a repeated event id is answered 202 again without being stored twice.
     /// </summary>
     public static async Task<IResult> PostEventsAsync(
-        HttpRequest request, EventInbox inbox, IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request,
+        EventInbox inbox,
+        IOptions<WebhookOptions> webhooks,
+        TimeProvider time,
+        IOptions<WebPushEndpointOptions> pushEndpoints,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(inbox);
@@ -60,14 +66,19 @@ public static class EventEndpoints
             return SignedBody.Unauthorized("The X-Signature does not match the body.");
         }
 
-        return await AcceptAsync(body!, inbox, cancellationToken);
+        return await AcceptAsync(body!, inbox, cancellationToken, pushEndpoints: pushEndpoints?.Value);
     }
 
     /// <summary>
     /// Reads, validates and stores an authenticated body of events (shared with the storefront adapters);
     /// <paramref name="sourceField"/> names the adapter's own field behind an error's path, added to its messages.
     /// </summary>
-    public static async Task<IResult> AcceptAsync(ReadOnlyMemory<byte> body, EventInbox inbox, CancellationToken cancellationToken, Func<string, string?>? sourceField = null)
+    public static async Task<IResult> AcceptAsync(
+        ReadOnlyMemory<byte> body,
+        EventInbox inbox,
+        CancellationToken cancellationToken,
+        Func<string, string?>? sourceField = null,
+        WebPushEndpointOptions? pushEndpoints = null)
     {
         ArgumentNullException.ThrowIfNull(inbox);
         JsonDocument document;
@@ -84,7 +95,7 @@ public static class EventEndpoints
 
         using (document)
         {
-            var reading = EventReader.ReadBody(document.RootElement);
+            var reading = EventReader.ReadBody(document.RootElement, pushEndpoints);
             if (reading.Errors.Count > 0)
             {
                 var errors = sourceField is null

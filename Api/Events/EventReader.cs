@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Customers;
 using AbandonedCart.Workflows;
 
@@ -27,9 +28,13 @@ public static partial class EventReader
     private const int MaxItems = 500;
     private const int MaxTokenLength = 4096;
 
-    /// <summary>A request body: one event, or an array of 1 to 500 events that is accepted or refused as a whole.</summary>
-    public static EventReading ReadBody(JsonElement root)
+    /// <summary>
+    /// A request body: one event, or an array of 1 to 500 events that is accepted or refused as a whole. A web push
+    /// endpoint must be at one of <paramref name="pushEndpoints"/>' hosts (the defaults when null).
+    /// </summary>
+    public static EventReading ReadBody(JsonElement root, WebPushEndpointOptions? pushEndpoints = null)
     {
+        pushEndpoints ??= new WebPushEndpointOptions();
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         if (root.ValueKind == JsonValueKind.Array)
         {
@@ -43,7 +48,7 @@ public static partial class EventReader
             var index = 0;
             foreach (var element in root.EnumerateArray())
             {
-                if (ReadOne(element, $"[{index++}]", errors) is { } received)
+                if (ReadOne(element, $"[{index++}]", errors, pushEndpoints) is { } received)
                 {
                     events.Add(received);
                 }
@@ -57,21 +62,26 @@ public static partial class EventReader
             return EventReading.Failed(new() { ["body"] = ["The body must be one JSON object (an event) or an array of events."] });
         }
 
-        var single = ReadOne(root, string.Empty, errors);
+        var single = ReadOne(root, string.Empty, errors, pushEndpoints);
         return errors.Count > 0 || single is null
             ? EventReading.Failed(Flatten(errors))
             : new EventReading([single], IsBatch: false, new Dictionary<string, string[]>());
     }
 
-    /// <summary>One stored event, as the relay reads it back.</summary>
+    /// <summary>One stored event, as the relay reads it back (its push endpoint was checked when it was accepted).</summary>
     public static ReceivedEvent? Read(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object ? ReadOne(root, string.Empty, new(StringComparer.Ordinal)) : null;
+        root.ValueKind == JsonValueKind.Object ? ReadOne(root, string.Empty, new(StringComparer.Ordinal), pushEndpoints: null) : null;
 
     /// <summary>
     /// The channel properties of a <c>customer_updated</c> event or a <c>PUT /v1/customers/{id}</c> body: each one
-    /// present is set (null clears it); null when a property is invalid.
+    /// present is set (null clears it); null when a property is invalid. A web push endpoint must be at one of
+    /// <paramref name="pushEndpoints"/>' hosts (the defaults when null).
     /// </summary>
-    public static Dictionary<string, string?>? ReadProfile(JsonFields fields)
+    public static Dictionary<string, string?>? ReadProfile(JsonFields fields, WebPushEndpointOptions? pushEndpoints = null) =>
+        ReadProfileChecked(fields, pushEndpoints ?? new WebPushEndpointOptions());
+
+    /// <summary><see cref="ReadProfile"/>; a null <paramref name="pushEndpoints"/> leaves endpoints unchecked (stored events).</summary>
+    private static Dictionary<string, string?>? ReadProfileChecked(JsonFields fields, WebPushEndpointOptions? pushEndpoints)
     {
         ArgumentNullException.ThrowIfNull(fields);
         var values = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -101,7 +111,7 @@ public static partial class EventReader
         Set(ProfileProperties.TimeZone, "timeZone", v => fields.Text("timeZone", v, 64) is { } z && TimeZoneInfo.TryFindSystemTimeZoneById(z, out _) ? z : fields.Fail<string>("timeZone", "Must be an IANA time zone such as Europe/Berlin."));
         Set(ProfileProperties.LineUserId, "lineUserId", v => fields.Text("lineUserId", v, 100));
         valid &= ReadGroup(fields, values, "pushTokens", required: [], optional: [("fcm", ProfileProperties.FcmToken), ("apns", ProfileProperties.ApnsToken), ("huawei", ProfileProperties.HuaweiToken)]);
-        valid &= ReadGroup(fields, values, "webPush", required: [("endpoint", ProfileProperties.WebPushEndpoint), ("p256dh", ProfileProperties.WebPushP256dh), ("auth", ProfileProperties.WebPushAuth)], optional: []);
+        valid &= ReadGroup(fields, values, "webPush", required: [("endpoint", ProfileProperties.WebPushEndpoint), ("p256dh", ProfileProperties.WebPushP256dh), ("auth", ProfileProperties.WebPushAuth)], optional: [], pushEndpoints);
         return valid ? values : null;
     }
 
@@ -111,7 +121,7 @@ public static partial class EventReader
     /// <summary>A phone number as <c>customer_updated</c> accepts it (E.164).</summary>
     public static bool IsPhone(string value) => value.Length <= 16 && AbandonedCart.Activities.Channels.SmsChannel.IsE164(value);
 
-    private static ReceivedEvent? ReadOne(JsonElement root, string prefix, Dictionary<string, List<string>> errors)
+    private static ReceivedEvent? ReadOne(JsonElement root, string prefix, Dictionary<string, List<string>> errors, WebPushEndpointOptions? pushEndpoints)
     {
         var fields = new JsonFields(root, prefix, errors);
         if (root.ValueKind != JsonValueKind.Object)
@@ -130,7 +140,7 @@ public static partial class EventReader
             PurchaseCompletedType => ReadPurchase(fields, head),
             ProductViewedType => ReadView(fields, head, "productId"),
             CategoryViewedType => ReadView(fields, head, "categoryId"),
-            CustomerUpdatedType => ReadCustomer(fields, head),
+            CustomerUpdatedType => ReadCustomer(fields, head, pushEndpoints),
             ConsentChangedType => ReadConsent(fields, head),
             null => null,
             _ => fields.Fail<ReceivedEvent>("type", $"Unknown event type '{type}'; expected one of: {string.Join(", ", Types)}."),
@@ -191,9 +201,9 @@ public static partial class EventReader
         return viewed is null ? null : head;
     }
 
-    private static ReceivedEvent? ReadCustomer(JsonFields fields, ReceivedEvent? head)
+    private static ReceivedEvent? ReadCustomer(JsonFields fields, ReceivedEvent? head, WebPushEndpointOptions? pushEndpoints)
     {
-        var values = ReadProfile(fields);
+        var values = ReadProfileChecked(fields, pushEndpoints);
         if (values is { Count: 0 })
         {
             return fields.Fail<ReceivedEvent>(string.Empty, "A customer_updated event sets at least one of: email, phone, timeZone, pushTokens, webPush, lineUserId.");
@@ -212,7 +222,12 @@ public static partial class EventReader
     }
 
     private static bool ReadGroup(
-        JsonFields fields, Dictionary<string, string?> values, string name, (string Json, string Property)[] required, (string Json, string Property)[] optional)
+        JsonFields fields,
+        Dictionary<string, string?> values,
+        string name,
+        (string Json, string Property)[] required,
+        (string Json, string Property)[] optional,
+        WebPushEndpointOptions? pushEndpoints = null)
     {
         if (!fields.Mentions(name))
         {
@@ -258,6 +273,13 @@ public static partial class EventReader
             }
 
             var text = json == "endpoint" ? inner.Url(json, inner.Get(json), httpsOnly: true) : inner.Text(json, inner.Get(json), MaxTokenLength);
+
+            // The Worker POSTs to this URL: only the push services' hosts, never an address of the storefront's choosing.
+            if (json == "endpoint" && text is not null && pushEndpoints is not null && !pushEndpoints.Allows(text))
+            {
+                text = inner.Fail<string>(json, $"Must be the endpoint of a known push service ({string.Join(", ", pushEndpoints.Hosts)}).");
+            }
+
             valid &= text is not null;
             values[property] = text;
         }

@@ -30,7 +30,7 @@ internal static class CpuCost
             PrivateKey = Base64Url.EncodeToString(vapidKey.ExportParameters(true).D),
         });
         using var vapid = new VapidSigner(webPushOptions);
-        var webPush = new WebPushSender(http, webPushOptions, vapid);
+        var webPush = new WebPushSender(http, webPushOptions, vapid, Options.Create(new WebPushEndpointOptions { AllowedHosts = ["peer.invalid"] }));
         var sendGrid = new SendGridEmailSender(http, Options.Create(new SendGridOptions
         {
             ApiKey = "SG.bench", FromEmail = "shop@shop.example", TemplateId = "d-bench", UnsubscribeGroupId = 1, BaseUrl = "http://peer.invalid",
@@ -46,7 +46,7 @@ internal static class CpuCost
             {
                 Id = "c1",
                 Email = "ana@example.com",
-                WebPush = new WebPushSubscription("http://peer.invalid/push/sub", Base64Url.EncodeToString(uaPublic), Base64Url.EncodeToString(auth)),
+                WebPush = new WebPushSubscription("https://peer.invalid/push/sub", Base64Url.EncodeToString(uaPublic), Base64Url.EncodeToString(auth)),
                 Consents = new HashSet<string>(Consents.All),
             },
             Items = [new CartItem { Sku = "S1", Name = "Trail shoes", Price = 89.9m, ImageUrl = "https://shop.example/i.jpg" }],

@@ -90,6 +90,7 @@ var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Diction
     ["Providers:WebPush:Subject"] = "mailto:ops@shop.example",
     ["Providers:WebPush:PublicKey"] = Base64Url.EncodeToString(WebPushEncryption.PublicBytes(vapidKey)),
     ["Providers:WebPush:PrivateKey"] = Base64Url.EncodeToString(vapidKey.ExportParameters(true).D),
+    ["WebPush:AllowedHosts:0"] = new Uri(http1).Host,
     ["Providers:Line:ChannelAccessToken"] = "line",
     ["Providers:Line:BaseUrl"] = http1,
 }).Build();

@@ -169,7 +169,7 @@ public sealed class JourneyActivitiesCrashTests(PostgresDatabase db) : IClassFix
                     });
                     // Eligibility wants an https endpoint: the subscription names one, and the client takes its requests to the peer.
                     var toPeer = rig.Own(new HttpClient(new ToPeer(peer.BaseUri)));
-                    rig.Use(ChannelNames.WebPush, Consents.Push, new WebPushSender(toPeer, webPush, rig.Own(new VapidSigner(webPush))));
+                    rig.Use(ChannelNames.WebPush, Consents.Push, new WebPushSender(toPeer, webPush, rig.Own(new VapidSigner(webPush)), Options.Create(new WebPushEndpointOptions { AllowedHosts = ["push.example"] })));
                     var ua = rig.Own(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256));
                     var subscription = new WebPushSubscription(
                         "https://push.example/push/sub-1",

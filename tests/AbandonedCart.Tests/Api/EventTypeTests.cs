@@ -112,14 +112,14 @@ public sealed class EventTypeTests(PostgresDatabase db) : IClassFixture<Postgres
         body["phone"] = "+4915112345678";
         body["timeZone"] = "Europe/Berlin";
         body["pushTokens"] = new JsonObject { ["fcm"] = "fcm-token" };
-        body["webPush"] = new JsonObject { ["endpoint"] = "https://push.example.com/sub/1", ["p256dh"] = "BPk", ["auth"] = "au" };
+        body["webPush"] = new JsonObject { ["endpoint"] = "https://fcm.googleapis.com/fcm/send/sub-1", ["p256dh"] = "BPk", ["auth"] = "au" };
 
         using var response = await PostAsync(body);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var profile = (await store.FindAsync(customer))!;
         Assert.Equal(
-            ("ana@example.com", "+4915112345678", "Europe/Berlin", "fcm-token", "https://push.example.com/sub/1", "U-line"),
+            ("ana@example.com", "+4915112345678", "Europe/Berlin", "fcm-token", "https://fcm.googleapis.com/fcm/send/sub-1", "U-line"),
             (profile.Email, profile.Phone, profile.TimeZone, profile.FcmToken, profile.WebPush?.Endpoint, profile.LineUserId));
         await AssertDeliveredAsync(customer);
     }

@@ -85,7 +85,30 @@ public sealed class TwilioSmsSenderTests : IAsyncLifetime
         await ProviderTest.AssertStatusMappingAsync(
             peer,
             () => sender.SendAsync(ProviderTest.Message(channel: "sms"), CancellationToken.None),
-            """{"code":21606,"message":"The From phone number is not a valid, SMS-capable inbound phone number.","status":400}""");
+            """{"code":21602,"message":"Message body is required.","status":400}""");
+
+    [Theory]
+    [InlineData(400, 21212, "The 'From' number +15005550001 is not a valid phone number.")]
+    [InlineData(400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number.")]
+    [InlineData(401, 20003, "Authenticate")]
+    public async Task SendAsync_TwilioRefusesOurSenderOrAccount_FailsAsMisconfiguredNamingNoCustomerProperty(int status, int code, string message)
+    {
+        peer.Respond = _ => new PeerResponse(status, $$"""{"code":{{code}},"message":"{{message}}","status":{{status}}}""");
+
+        var failure = await ProviderTest.RejectedAsync(ProviderErrors.ProviderMisconfigured, () => sender.SendAsync(ProviderTest.Message(channel: "sms"), CancellationToken.None));
+
+        Assert.Equal(0, failure.Details.Count);
+    }
+
+    [Fact]
+    public async Task SendAsync_TwilioSaysRecipientUnsubscribed_FailsAsOptedOutNotAsABadNumber()
+    {
+        peer.Respond = _ => new PeerResponse(400, """{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}""");
+
+        var failure = await ProviderTest.RejectedAsync(ProviderErrors.RecipientOptedOut, () => sender.SendAsync(ProviderTest.Message(channel: "sms"), CancellationToken.None));
+
+        Assert.Equal(0, failure.Details.Count);
+    }
 
     [Fact]
     public void Options_UnknownMmsCountry_IsReported()

@@ -29,7 +29,7 @@ public sealed class WebPushSenderTests : IAsyncLifetime
             PrivateKey = Base64Url.EncodeToString(vapidKey.ExportParameters(true).D),
         };
         http = new HttpClient();
-        sender = new WebPushSender(http, Options.Create(options), new VapidSigner(Options.Create(options)));
+        sender = new WebPushSender(http, Options.Create(options), new VapidSigner(Options.Create(options)), Options.Create(new WebPushEndpointOptions { AllowedHosts = ["127.0.0.1"] }));
     }
 
     public async Task DisposeAsync()
@@ -118,6 +118,60 @@ public sealed class WebPushSenderTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_ThrottledOrFailingOrBadRequest_MapsToRetryOrReject() =>
         await ProviderTest.AssertStatusMappingAsync(peer, () => sender.SendAsync(Message(), CancellationToken.None), "bad VAPID");
+
+    [Theory]
+    [InlineData("https://169.254.169.254/latest/meta-data/")]
+    [InlineData("https://internal.shop.example/admin")]
+    [InlineData("https://fcm.googleapis.com.evil.example/fcm/send/x")]
+    [InlineData("https://fcm.googleapis.com@evil.example/fcm/send/x")]
+    public async Task SendAsync_EndpointOutsideTheAllowedPushServices_RefusesWithoutAnyRequest(string endpoint)
+    {
+        var message = Message();
+        message = message with { Customer = message.Customer with { WebPush = message.Customer.WebPush! with { Endpoint = endpoint } } };
+
+        var failure = await ProviderTest.RejectedAsync(ProviderErrors.EndpointNotAllowed, () => sender.SendAsync(message, CancellationToken.None));
+
+        Assert.Empty(peer.Requests);
+        Assert.DoesNotContain(endpoint, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendAsync_LoopbackNotListed_IsRefusedLikeAnyOtherHost()
+    {
+        using var signer = new VapidSigner(Options.Create(options));
+        var defaults = new WebPushSender(http, Options.Create(options), signer, Options.Create(new WebPushEndpointOptions()));
+
+        await ProviderTest.RejectedAsync(ProviderErrors.EndpointNotAllowed, () => defaults.SendAsync(Message(), CancellationToken.None));
+
+        Assert.Empty(peer.Requests);
+    }
+
+    [Theory]
+    [InlineData("https://fcm.googleapis.com/fcm/send/abc:APA91b", true)]
+    [InlineData("https://updates.push.services.mozilla.com/wpush/v2/gAAAA", true)]
+    [InlineData("https://web.push.apple.com/QGuQyavXutnMH", true)]
+    [InlineData("https://wns2-by3p.notify.windows.com/w/?token=BQYAAA", true)]
+    [InlineData("https://FCM.googleapis.com/fcm/send/abc", true)]
+    [InlineData("https://push.apple.com/x", false)]
+    [InlineData("https://fcm.googleapis.com:8443/fcm/send/abc", false)]
+    [InlineData("http://fcm.googleapis.com/fcm/send/abc", false)]
+    [InlineData("https://notify.windows.com.evil.example/w", false)]
+    [InlineData("https://127.0.0.1/push", false)]
+    [InlineData("not a url", false)]
+    public void Allows_DefaultHosts_AreTheBrowsersPushServices(string endpoint, bool allowed) =>
+        Assert.Equal(allowed, new WebPushEndpointOptions().Allows(endpoint));
+
+    [Fact]
+    public void Allows_ConfiguredList_ReplacesTheDefaultsAndAdmitsLoopbackOnAnyPort()
+    {
+        var configured = new WebPushEndpointOptions { AllowedHosts = ["127.0.0.1", "*.push.shop.example"] };
+
+        Assert.True(configured.Allows(new Uri(peer.BaseUri, "push/sub-1").ToString()));
+        Assert.True(configured.Allows("https://eu.push.shop.example/s/1"));
+        Assert.False(configured.Allows("https://fcm.googleapis.com/fcm/send/abc"));
+        Assert.Empty(configured.Problems());
+        Assert.Single(new WebPushEndpointOptions { AllowedHosts = ["https://fcm.googleapis.com/"] }.Problems());
+    }
 
     [Fact]
     public void Options_MismatchedKeyPair_AreReported()
