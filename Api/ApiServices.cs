@@ -30,7 +30,6 @@ public static class ApiServices
             });
         builder.Services.TryAddSingleton<IJourneySignals, TemporalJourneySignals>();
         builder.Services.TryAddSingleton<IJourneyRuns, TemporalJourneyRuns>();
-        builder.Services.TryAddSingleton<AudienceSenders>();
         builder.AddOutboxPolicy();
 
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
