@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using AbandonedCart.Api.Endpoints;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Security;
@@ -60,12 +61,13 @@ public static class ShopifyEndpoints
         JsonArray events;
         try
         {
-            using var document = JsonDocument.Parse(body);
+            // The JSON reader passes invalid UTF-8 inside strings through; reading such a string later throws.
+            using var document = Utf8.IsValid(body) ? JsonDocument.Parse(body) : throw new JsonException("The body is not valid UTF-8.", new InvalidOperationException());
             events = ShopifyEvents.Translate(topic, webhookId, document.RootElement);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Malformed JSON."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [e.InnerException is InvalidOperationException ? e.Message : "Malformed JSON."] });
         }
 
         // Topics we do not use, and checkouts without a customer, are acknowledged so Shopify does not retry them.

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Api.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,6 +61,12 @@ public static class ProviderWebhookEndpoints
             return TypedResults.Problem("The Event Webhook body must be a JSON array of events.", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // The whole batch is checked before any event is applied, so a refused batch changes nothing.
+        if (!Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) || !batch.All(SendGridEvents.IsReadable))
+        {
+            return TypedResults.Problem("Every event must be a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         foreach (var item in batch)
         {
             await events.ApplyAsync(item, cancellationToken);
@@ -106,7 +113,17 @@ public static class ProviderWebhookEndpoints
         var url = $"{verifiers.PublicBaseUrl}{request.Path}{request.QueryString}";
         if (request.HasFormContentType)
         {
-            var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
+            Dictionary<string, string> form;
+            try
+            {
+                form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
+            }
+            catch (InvalidDataException e)
+            {
+                // Over the form reader's limits (1,024 fields, 2 KiB keys) or characters it refuses: Twilio sends neither.
+                return TypedResults.Problem($"The form body cannot be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
+            }
+
             return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
         }
 
@@ -126,11 +143,16 @@ public static class ProviderWebhookEndpoints
 
         return JsonParameters(body) is { } parameters
             ? await handle(parameters)
-            : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object.", statusCode: StatusCodes.Status400BadRequest);
+            : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
     }
 
     private static Dictionary<string, string>? JsonParameters(ReadOnlyMemory<byte> body)
     {
+        if (!Utf8.IsValid(body.Span))
+        {
+            return null;
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -153,10 +175,15 @@ public static class ProviderWebhookEndpoints
                 }
             }
 
-            return parameters;
+            return parameters.Values.Any(v => v.Contains('\0', StringComparison.Ordinal)) ? null : parameters;
         }
         catch (JsonException)
         {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape (\ud800): valid JSON, but not text.
             return null;
         }
     }

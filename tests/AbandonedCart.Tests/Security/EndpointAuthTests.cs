@@ -139,7 +139,7 @@ public sealed class EndpointAuthTests(PostgresDatabase db) : IClassFixture<Postg
 
     private static string Path(RouteEndpoint endpoint, string customer)
     {
-        var path = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+        var path = "/" + endpoint.RoutePattern.RawText!.Trim('/');
         foreach (var parameter in endpoint.RoutePattern.Parameters)
         {
             var value = parameter.Name switch

@@ -23,6 +23,8 @@ using Npgsql;
 
 namespace AbandonedCart.Tests.Security;
 
+using ChannelNames = AbandonedCart.Workflows.Channels;
+
 /// <summary>
 /// The real Api with every credential configured (admin key, storefront and Shopify secrets, SendGrid and Twilio
 /// webhook keys, tracking links), the inbox relay and the report rollup off so that only requests write to the
@@ -81,7 +83,7 @@ internal sealed class SecureApi : IDisposable
         [
             .. source.Endpoints.OfType<RouteEndpoint>()
                 .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (e, m)))
-                .Select(x => ($"{x.m} /{x.e.RoutePattern.RawText!.TrimStart('/')}", x.m, x.e))
+                .Select(x => ($"{x.m} /{x.e.RoutePattern.RawText!.Trim('/')}", x.m, x.e))
                 .OrderBy(x => x.Item1, StringComparer.Ordinal),
         ];
     }
@@ -96,9 +98,9 @@ internal sealed class SecureApi : IDisposable
             await customers.SetConsentAsync(id, consent, granted: true, DateTimeOffset.UtcNow.AddDays(-1));
         }
 
-        var key = $"{AbandonedCartWorkflow.IdFor(id)}:run-1:{Channels.Email}";
+        var key = $"{AbandonedCartWorkflow.IdFor(id)}:run-1:{ChannelNames.Email}";
         var messages = new MessageStore(Db.DataSource);
-        var messageId = await messages.ClaimAsync(new MessageHead { IdempotencyKey = key, CustomerId = id, Journey = Journeys.AbandonedCart, Channel = Channels.Email, Step = 1 }, null, TimeSpan.FromMinutes(5));
+        var messageId = await messages.ClaimAsync(new MessageHead { IdempotencyKey = key, CustomerId = id, Journey = Journeys.AbandonedCart, Channel = ChannelNames.Email, Step = 1 }, null, TimeSpan.FromMinutes(5));
         await messages.MarkSentAsync(messageId!.Value, "sendgrid", $"sg-{id}", DateTimeOffset.UtcNow);
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
@@ -116,7 +118,7 @@ internal sealed class SecureApi : IDisposable
         MessageId = messageId,
         IdempotencyKey = messageKey,
         CustomerId = customer,
-        Channel = Channels.Email,
+        Channel = ChannelNames.Email,
         Target = kind == TrackingToken.Click ? "https://shop.example.com/cart" : null,
     };
 
