@@ -69,7 +69,7 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
             return;
         }
 
-        var occurredAt = item.TryGetProperty("timestamp", out var ts) && ts.TryGetInt64(out var seconds) && seconds is >= 0 and <= MaxUnixSeconds
+        var occurredAt = item.TryGetProperty("timestamp", out var ts) && ts.ValueKind == JsonValueKind.Number && ts.TryGetInt64(out var seconds) && seconds is >= 0 and <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : time.GetUtcNow();
 

@@ -450,9 +450,9 @@ internal sealed class FuzzInputs
                 {
                     mutated = reminted;
                 }
-                else if (mutated.AsSpan().IndexOf("MessageId"u8) >= 0 || mutated.AsSpan().IndexOf("CustomerId"u8) >= 0)
+                else if (mutated.AsSpan().IndexOf("\"m\""u8) >= 0 || mutated.AsSpan().IndexOf("\"u\""u8) >= 0)
                 {
-                    mutated = Encoding.UTF8.GetBytes("{\"Kind\":\"x\"}");
+                    mutated = Encoding.UTF8.GetBytes("{\"k\":\"x\"}");
                 }
 
                 return $"{Base64Url.EncodeToString(mutated)}.{Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SecureApi.TrackingSecret), mutated))}";
@@ -471,8 +471,8 @@ internal sealed class FuzzInputs
                 return null;
             }
 
-            minted["MessageId"] = email.Id;
-            minted["CustomerId"] = customer;
+            minted["m"] = email.Id;
+            minted["u"] = customer;
             return Encoding.UTF8.GetBytes(minted.ToJsonString());
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
