@@ -124,6 +124,12 @@ public static class ProviderWebhookEndpoints
                 return TypedResults.Problem($"The form body cannot be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
             }
 
+            if (form.Values.Any(v => v.Contains('\0', StringComparison.Ordinal)))
+            {
+                // PostgreSQL cannot store NUL, and no phone number, SID or keyword holds one.
+                return TypedResults.Problem("Form values must not contain NUL characters.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
             return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
         }
 

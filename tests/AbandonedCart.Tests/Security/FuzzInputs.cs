@@ -442,7 +442,7 @@ internal sealed class FuzzInputs
             case 6:
             case 7:
                 // A payload we did not mint, signed with the real secret: the handler trusts a verified token's
-                // message and customer, which only our own code can produce, so those two keep their minted values.
+                // message, customer and message key, which only our own code produces, so those keep their minted values.
                 var dot = valid.IndexOf('.', StringComparison.Ordinal);
                 var payload = JsonNode.Parse(Base64Url.DecodeFromChars(valid.AsSpan(0, dot)));
                 var mutated = JsonMutator.Mutate(random, payload);
@@ -450,7 +450,7 @@ internal sealed class FuzzInputs
                 {
                     mutated = reminted;
                 }
-                else if (mutated.AsSpan().IndexOf("\"m\""u8) >= 0 || mutated.AsSpan().IndexOf("\"u\""u8) >= 0)
+                else if (mutated.AsSpan().IndexOf("\"m\""u8) >= 0 || mutated.AsSpan().IndexOf("\"u\""u8) >= 0 || mutated.AsSpan().IndexOf("\"i\""u8) >= 0)
                 {
                     mutated = Encoding.UTF8.GetBytes("{\"k\":\"x\"}");
                 }
@@ -473,6 +473,7 @@ internal sealed class FuzzInputs
 
             minted["m"] = email.Id;
             minted["u"] = customer;
+            minted["i"] = email.Key;
             return Encoding.UTF8.GetBytes(minted.ToJsonString());
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)

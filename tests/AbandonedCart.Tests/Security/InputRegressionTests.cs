@@ -139,6 +139,16 @@ public sealed class InputRegressionTests(PostgresDatabase db) : IClassFixture<Po
     }
 
     [Theory]
+    [InlineData("/webhooks/twilio/inbound", "From=%2B1415\u0000&Body=STOP&MessageSid=SMnul1")]
+    [InlineData("/webhooks/twilio/status", "MessageSid=SM\u0000x&MessageStatus=delivered&To=%2B1415")]
+    public async Task Twilio_FormValueWithNul_Returns400AndStoresNothing(string path, string form)
+    {
+        var response = await RefusedAsync(await SecureApi.TwilioFormAsync(path, form));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+    }
+
+    [Theory]
     [InlineData("""{"From":"+1415\u0000","Body":"STOP"}""")]
     [InlineData("""{"From":"\ud800","Body":"STOP"}""")]
     public async Task TwilioInbound_JsonWithNulOrLoneSurrogate_Returns400AndStoresNothing(string json)
@@ -152,7 +162,7 @@ public sealed class InputRegressionTests(PostgresDatabase db) : IClassFixture<Po
     public async Task PutCustomer_ConsentNameNotValidUtf8_Returns400AndStoresNothing()
     {
         using var request = Admin("/v1/customers/reg-put", HttpMethod.Put);
-        request.Content = new ByteArrayContent([.. """{"consents":{"email":true,"\uFFFD"""u8, 0xE2, 0x82, """sms":true}}"""u8]);
+        request.Content = new ByteArrayContent([.. """{"consents":{"email":true,"\uFFFD"""u8, 0xE2, 0x82, .. """sms":true}}"""u8]);
         request.Content.Headers.ContentType = new("application/json");
 
         var response = await RefusedAsync(request);
