@@ -130,7 +130,8 @@ public static class ProviderWebhookEndpoints
                 return TypedResults.Problem("Form values must not contain NUL characters.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
+            return !verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? TypedResults.Unauthorized()
+                : HasLongSid(form) ? LongSid() : await handle(form);
         }
 
         if (!request.HasJsonContentType() || TwilioSignatureVerifier.BodyHash(url) is null)
@@ -148,9 +149,15 @@ public static class ProviderWebhookEndpoints
         }
 
         return JsonParameters(body) is { } parameters
-            ? await handle(parameters)
+            ? HasLongSid(parameters) ? LongSid() : await handle(parameters)
             : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
     }
+
+    // Twilio's SIDs are 34 characters; the SID becomes a unique index key, which PostgreSQL limits to about 2,700 bytes.
+    private static bool HasLongSid(Dictionary<string, string> parameters) => parameters.GetValueOrDefault("MessageSid") is { Length: > 64 };
+
+    private static ProblemHttpResult LongSid() =>
+        TypedResults.Problem("MessageSid must be at most 64 characters.", statusCode: StatusCodes.Status400BadRequest);
 
     private static Dictionary<string, string>? JsonParameters(ReadOnlyMemory<byte> body)
     {

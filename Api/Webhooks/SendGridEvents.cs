@@ -20,9 +20,12 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
     // 9999-12-31T23:59:59Z, the last second DateTimeOffset holds.
     private const long MaxUnixSeconds = 253_402_300_799;
 
+    // SendGrid's ids are about 22 to 50 characters; the id becomes a unique index key, which PostgreSQL limits to about 2,700 bytes.
+    private const int MaxEventIdLength = 200;
+
     /// <summary>
-    /// An event this class can read: a JSON object whose strings are valid Unicode (no lone surrogate escape) without
-    /// NUL characters, which PostgreSQL cannot store.
+    /// An event this class can read and store: a JSON object whose strings are valid Unicode (no lone surrogate escape)
+    /// without NUL characters, which PostgreSQL cannot store, and an <c>sg_event_id</c> of at most 200 characters.
     /// </summary>
     public static bool IsReadable(JsonElement item)
     {
@@ -33,7 +36,8 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
 
         try
         {
-            return item.EnumerateObject().All(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.GetString()!.Contains('\0', StringComparison.Ordinal));
+            return item.EnumerateObject().All(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.GetString()!.Contains('\0', StringComparison.Ordinal))
+                && (Text(item, "sg_event_id") is not { } id || id.Length <= MaxEventIdLength);
         }
         catch (InvalidOperationException)
         {

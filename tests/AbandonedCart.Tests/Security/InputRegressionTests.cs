@@ -105,6 +105,28 @@ public sealed class InputRegressionTests(PostgresDatabase db) : IClassFixture<Po
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
     }
 
+    [Fact]
+    public async Task SendGrid_EventIdOverTheIndexLimit_Returns400AndStoresNothing()
+    {
+        var (messageId, key) = await api.SeedCustomerAsync("reg-sg-long", "reg-sg-long@example.com", "+14156660001");
+        var body = Encoding.UTF8.GetBytes($$"""[{"email":"reg-sg-long@example.com","timestamp":1772445600,"event":"open","sg_event_id":"{{new string('€', 1000)}}","message_id":"{{messageId}}","idempotency_key":"{{key}}"}]""");
+
+        var response = await RefusedAsync(SecureApi.SendGrid(body, api.SendGridKey, DateTimeOffset.UtcNow));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+    }
+
+    [Fact]
+    public async Task TwilioStatus_MessageSidOverTheIndexLimit_Returns400AndStoresNothing()
+    {
+        await api.SeedCustomerAsync("reg-tw-long", "reg-tw-long@example.com", "+14156660002");
+        var form = $"MessageSid={new string('S', 3000)}&MessageStatus=delivered&To=%2B14156660002";
+
+        var response = await RefusedAsync(await SecureApi.TwilioFormAsync("/webhooks/twilio/status", form));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+    }
+
     [Theory]
     [InlineData("\"1772445600\"")]
     [InlineData("[1772445600]")]
