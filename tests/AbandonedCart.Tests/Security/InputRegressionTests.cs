@@ -31,6 +31,16 @@ public sealed class InputRegressionTests(PostgresDatabase db) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task Shopify_LoneSurrogateInALineItemQuantity_Returns400AndStoresNothing()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"id":1,"customer":{"id":77},"total_price":"1.00","line_items":[{"sku":"A","title":"T","price":"1.00","quantity":"\ude00"}]}""");
+
+        var response = await RefusedAsync(SecureApi.Shopify(body, ShopifyEvents.OrderCreate, "reg-quantity"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+    }
+
+    [Fact]
     public async Task Events_InvalidUtf8InAPropertyName_Returns400AndStoresNothing()
     {
         byte[] body = [.. """{"id":"reg-utf8","type":"cart_updated","customerId":"c1","occurredAt":"2026-03-02T10:00:00Z","device":"mobile","currency":"EUR","items":[],"value"""u8, 0xEF, 0xBF, .. "\":1}"u8];
