@@ -161,7 +161,13 @@ public sealed class JourneyActivities(
 
             var failure = ProviderErrors.MarksPropertyInvalid(errorType) ? await InvalidatePropertyAsync(request, (ApplicationFailureException)e) : e;
 
-            // The failure's message goes into the workflow history, which erasure cannot reach: no address or token.
+            // A failure a retry cannot fix becomes non-retryable, its text naming no value; any other failure's message
+            // goes into the workflow history, which erasure cannot reach: no address or token.
+            if (PermanentFailure.From(failure) is { } permanent)
+            {
+                throw permanent;
+            }
+
             if (PersonalData.Scrubbed(failure, customer) is { } scrubbed)
             {
                 throw scrubbed;

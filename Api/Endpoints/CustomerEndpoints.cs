@@ -89,7 +89,17 @@ public static class CustomerEndpoints
             }
 
             var values = document.RootElement.ValueKind == JsonValueKind.Object ? EventReader.ReadProfile(fields, pushEndpoints?.Value) : fields.Fail<Dictionary<string, string?>>("body", "Must be a JSON object.");
-            var consents = ReadConsents(document.RootElement, fields);
+            List<(string Category, bool Granted)>? consents;
+            try
+            {
+                consents = ReadConsents(document.RootElement, fields);
+            }
+            catch (InvalidOperationException)
+            {
+                // A category name that is not valid UTF-8: the JSON reader passes it through, reading it throws.
+                consents = fields.Fail<List<(string, bool)>>("consents", "Category names must be valid Unicode text.");
+            }
+
             if (errors.Count > 0 || values is null || consents is null)
             {
                 return TypedResults.ValidationProblem(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Activities.Storage;
 using AbandonedCart.Api.Events;
@@ -81,6 +82,13 @@ public static class EventEndpoints
         WebPushEndpointOptions? pushEndpoints = null)
     {
         ArgumentNullException.ThrowIfNull(inbox);
+
+        // The JSON reader passes invalid UTF-8 inside strings through; reading or storing such a string later throws.
+        if (!Utf8.IsValid(body.Span))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The body is not valid UTF-8."] }, title: "The body is not valid JSON.");
+        }
+
         JsonDocument document;
         try
         {

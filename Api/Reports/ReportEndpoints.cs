@@ -39,6 +39,11 @@ public static class ReportEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "Send the admin key as 'Authorization: Bearer <key>'.");
         }
 
+        if (!ReportQuery.IsJourneyName(journey))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["journey"] = [ReportQuery.JourneyNameError] }, title: "Invalid parameter 'journey'.");
+        }
+
         var (query, parameter, error) = ReportQuery.Parse(from, to, attributionHours, clock.GetUtcNow());
         if (query is null)
         {
@@ -56,13 +61,13 @@ public static class ReportEndpoints
         if (!AdminAccess.IsBasic(context.Request.Headers.Authorization, configuration[AdminAccess.ConfigKey]))
         {
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"dashboard\", charset=\"UTF-8\"";
-            return TypedResults.Text("Sign in as admin with the admin key.", "text/plain", statusCode: StatusCodes.Status401Unauthorized);
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign in as admin with the admin key.");
         }
 
         var journeys = await store.JourneysAsync(cancellationToken);
         var selected = string.IsNullOrWhiteSpace(journey) ? journeys.FirstOrDefault() ?? Workflows.Journeys.AbandonedCart : journey;
         var form = new DashboardForm(selected, from, to, attributionHours, journeys);
-        var (query, _, error) = ReportQuery.Parse(from, to, attributionHours, clock.GetUtcNow());
+        var (query, _, error) = ReportQuery.IsJourneyName(selected) ? ReportQuery.Parse(from, to, attributionHours, clock.GetUtcNow()) : (null, "journey", ReportQuery.JourneyNameError);
         if (query is null)
         {
             return TypedResults.Content(DashboardPage.Render(form, null, error), "text/html; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);

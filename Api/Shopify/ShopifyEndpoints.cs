@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using AbandonedCart.Api.Endpoints;
 using AbandonedCart.Api.Events;
 using AbandonedCart.Api.Security;
@@ -84,15 +85,23 @@ public static class ShopifyEndpoints
         }
 
         JsonArray events;
+        byte[] translated;
         var dropped = new List<string>();
         try
         {
-            using var document = JsonDocument.Parse(body);
+            // The JSON reader passes invalid UTF-8 inside strings through; reading such a string later throws.
+            using var document = Utf8.IsValid(body) ? JsonDocument.Parse(body) : throw new JsonException("The body is not valid UTF-8.", new InvalidOperationException());
             events = ShopifyEvents.Translate(topic, webhookId, document.RootElement, triggeredAt, dropped);
+
+            // Values passed on as raw JSON (quantities) may hold a lone surrogate escape, which cannot be written as text.
+            translated = JsonSerializer.SerializeToUtf8Bytes(events);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Malformed JSON."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["body"] = [e.InnerException is InvalidOperationException ? "The body holds text that is not valid Unicode (invalid UTF-8 or a lone surrogate)." : "Malformed JSON."],
+            });
         }
 
         if (dropped.Count > 0)
@@ -104,7 +113,7 @@ public static class ShopifyEndpoints
         // Topics we do not use, and checkouts without a customer, are acknowledged so Shopify does not retry them.
         return events.Count == 0
             ? TypedResults.Accepted((string?)null, Array.Empty<EventAccepted>())
-            : await EventEndpoints.AcceptAsync(JsonSerializer.SerializeToUtf8Bytes(events), inbox, cancellationToken, ShopifyEvents.SourceField);
+            : await EventEndpoints.AcceptAsync(translated, inbox, cancellationToken, ShopifyEvents.SourceField);
     }
 
     /// <summary>Shopify signs the raw body: base64 HMAC-SHA256 with the app's secret, compared in constant time.</summary>

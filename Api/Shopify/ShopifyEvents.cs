@@ -241,11 +241,19 @@ public static class ShopifyEvents
             return null;
         }
 
-        return value.ValueKind switch
+        try
         {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        };
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                _ => null,
+            };
+        }
+        catch (InvalidOperationException e)
+        {
+            // JSON escapes a lone surrogate (\ud800) as readily as a valid pair; .NET refuses to read it as a string.
+            throw new JsonException($"'{name}' is not valid Unicode text.", e);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using AbandonedCart.Activities.Channels;
 using AbandonedCart.Api.Security;
 using AbandonedCart.Api.Webhooks;
@@ -65,6 +66,12 @@ public static class ProviderWebhookEndpoints
             return TypedResults.Problem("The Event Webhook body must be a JSON array of events.", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // The whole batch is checked before any event is applied, so a refused batch changes nothing.
+        if (!Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) || !batch.All(SendGridEvents.IsReadable))
+        {
+            return TypedResults.Problem("Every event must be a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         foreach (var item in batch)
         {
             await events.ApplyAsync(item, cancellationToken);
@@ -120,8 +127,25 @@ public static class ProviderWebhookEndpoints
         request.Body = new MemoryStream(raw!, writable: false);
         if (request.HasFormContentType)
         {
-            var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
-            return verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? await handle(form) : TypedResults.Unauthorized();
+            Dictionary<string, string> form;
+            try
+            {
+                form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
+            }
+            catch (InvalidDataException e)
+            {
+                // Over the form reader's limits (1,024 fields, 2 KiB keys) or characters it refuses: Twilio sends neither.
+                return TypedResults.Problem($"The form body cannot be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (form.Values.Any(v => v.Contains('\0', StringComparison.Ordinal)))
+            {
+                // PostgreSQL cannot store NUL, and no phone number, SID or keyword holds one.
+                return TypedResults.Problem("Form values must not contain NUL characters.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            return !verifier.Verify(url, form, request.Headers[TwilioSignatureVerifier.Header]) ? TypedResults.Unauthorized()
+                : HasLongSid(form) ? LongSid() : await handle(form);
         }
 
         if (!request.HasJsonContentType() || TwilioSignatureVerifier.BodyHash(url) is null)
@@ -137,12 +161,23 @@ public static class ProviderWebhookEndpoints
         }
 
         return JsonParameters(body) is { } parameters
-            ? await handle(parameters)
-            : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object.", statusCode: StatusCodes.Status400BadRequest);
+            ? HasLongSid(parameters) ? LongSid() : await handle(parameters)
+            : TypedResults.Problem("A Twilio webhook with a JSON body must send a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
     }
+
+    // Twilio's SIDs are 34 characters; the SID becomes a unique index key, which PostgreSQL limits to about 2,700 bytes.
+    private static bool HasLongSid(Dictionary<string, string> parameters) => parameters.GetValueOrDefault("MessageSid") is { Length: > 64 };
+
+    private static ProblemHttpResult LongSid() =>
+        TypedResults.Problem("MessageSid must be at most 64 characters.", statusCode: StatusCodes.Status400BadRequest);
 
     private static Dictionary<string, string>? JsonParameters(ReadOnlyMemory<byte> body)
     {
+        if (!Utf8.IsValid(body.Span))
+        {
+            return null;
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -165,10 +200,15 @@ public static class ProviderWebhookEndpoints
                 }
             }
 
-            return parameters;
+            return parameters.Values.Any(v => v.Contains('\0', StringComparison.Ordinal)) ? null : parameters;
         }
         catch (JsonException)
         {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape (\ud800): valid JSON, but not text.
             return null;
         }
     }

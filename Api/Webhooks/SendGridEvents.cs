@@ -17,6 +17,34 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
 {
     private const string Source = "sendgrid";
 
+    // 9999-12-31T23:59:59Z, the last second DateTimeOffset holds.
+    private const long MaxUnixSeconds = 253_402_300_799;
+
+    // SendGrid's ids are about 22 to 50 characters; the id becomes a unique index key, which PostgreSQL limits to about 2,700 bytes.
+    private const int MaxEventIdLength = 200;
+
+    /// <summary>
+    /// An event this class can read and store: a JSON object whose strings are valid Unicode (no lone surrogate escape)
+    /// without NUL characters, which PostgreSQL cannot store, and an <c>sg_event_id</c> of at most 200 characters.
+    /// </summary>
+    public static bool IsReadable(JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        try
+        {
+            return item.EnumerateObject().All(p => p.Value.ValueKind != JsonValueKind.String || !p.Value.GetString()!.Contains('\0', StringComparison.Ordinal))
+                && (Text(item, "sg_event_id") is not { } id || id.Length <= MaxEventIdLength);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async Task ApplyAsync(JsonElement item, CancellationToken cancellationToken)
     {
         var eventId = Text(item, "sg_event_id");
@@ -45,7 +73,7 @@ public sealed class SendGridEvents(MessageStore messages, CustomerStore customer
             return;
         }
 
-        var occurredAt = item.TryGetProperty("timestamp", out var ts) && ts.TryGetInt64(out var seconds)
+        var occurredAt = item.TryGetProperty("timestamp", out var ts) && ts.ValueKind == JsonValueKind.Number && ts.TryGetInt64(out var seconds) && seconds is >= 0 and <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : time.GetUtcNow();
 

@@ -13,7 +13,7 @@ public sealed class AudienceRemovalHostingTests(PostgresDatabase db) : IClassFix
     [Fact]
     public void AddWorkerServices_Configured_RunsTheRemovalLoopWithTheConfiguredBackoff()
     {
-        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["AudienceRemovals:RetryBase"] = "00:01:00" });
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = db.ConnectionString, ["Providers:Outbox"] = "true", ["AudienceRemovals:RetryBase"] = "00:01:00" });
 
         Assert.Contains(host.Services.GetServices<IHostedService>(), s => s is AudienceRemovalLoop);
         var options = host.Services.GetRequiredService<IOptions<AudienceRemovalOptions>>().Value;
@@ -27,7 +27,7 @@ public sealed class AudienceRemovalHostingTests(PostgresDatabase db) : IClassFix
     {
         using var host = Build(new()
         {
-            ["ConnectionStrings:Postgres"] = db.ConnectionString, ["AudienceRemovals:RetryBase"] = "00:10:00", ["AudienceRemovals:RetryMax"] = "00:01:00",
+            ["ConnectionStrings:Postgres"] = db.ConnectionString, ["Providers:Outbox"] = "true", ["AudienceRemovals:RetryBase"] = "00:10:00", ["AudienceRemovals:RetryMax"] = "00:01:00",
         });
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());

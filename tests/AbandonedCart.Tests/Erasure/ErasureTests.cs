@@ -225,7 +225,7 @@ internal sealed record PersonalValues(
             $"fcm-{id}",
             Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id))),
             $"huawei-{id}",
-            $"https://push.example.com/wp/{id}",
+            $"https://fcm.googleapis.com/fcm/send/{id}",
             Base64Url([0x04, .. q.X!, .. q.Y!]),
             Base64Url(RandomNumberGenerator.GetBytes(16)),
             $"U{id}");
