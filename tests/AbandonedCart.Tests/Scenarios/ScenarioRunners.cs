@@ -33,13 +33,14 @@ public static class ScenarioRunners
 {
     public const string Offline = "offline";
     public const string TestServer = "test-server";
+    public const string InProcess = "in-process";
 
     private static readonly Lazy<JourneyEngine> Engine = new(() => ScenarioSimulation.CreateEngine());
 
     public static IScenarioRunner Get(string name) => name switch
     {
         Offline => new OfflineScenarioRunner(Engine.Value),
-        TestServer => new TestServerScenarioRunner(),
+        TestServer or InProcess => new TestServerScenarioRunner(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 }
