@@ -161,17 +161,31 @@ internal sealed class StandInTestService(StandInEngine engine) : TestServiceBase
 
     public override async Task<SleepResponse> UnlockTimeSkippingWithSleep(SleepRequest request, ServerCallContext context)
     {
-        var reached = engine.Clock.WhenAsync(engine.Clock.Now + request.Duration.ToTimeSpan(), context.CancellationToken);
-        Unlock();
-        try
+        // The timer takes the lock back itself, before the clock can skip past it to a later timer.
+        var clock = engine.Clock;
+        var relocked = 0;
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timer = clock.After(request.Duration.ToTimeSpan(), () =>
         {
-            await reached;
-        }
-        finally
-        {
-            engine.Clock.Lock();
-        }
+            if (Interlocked.Exchange(ref relocked, 1) == 0)
+            {
+                clock.Lock();
+            }
 
+            reached.TrySetResult();
+        });
+        Unlock();
+        using var registration = context.CancellationToken.Register(() =>
+        {
+            timer.Cancel();
+            if (Interlocked.Exchange(ref relocked, 1) == 0)
+            {
+                clock.Lock();
+            }
+
+            reached.TrySetCanceled();
+        });
+        await reached.Task;
         return new SleepResponse();
     }
 
