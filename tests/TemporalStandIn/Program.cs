@@ -23,7 +23,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-await using var server = await StandInServer.StartAsync(new StandInOptions { Port = port, TimeSkipping = false, Verbose = verbose });
+await using var server = await StandInServer.StartAsync(new StandInOptions { Port = port, FreezeWhileLocked = false, Verbose = verbose });
 if (timeSkipping)
 {
     // Fast-forward: every wait of a journey passes as soon as nothing else is outstanding.

@@ -32,7 +32,7 @@ public sealed partial class StandInEngine : IAsyncDisposable
     public StandInEngine(StandInOptions? options = null)
     {
         Options = options ?? new StandInOptions();
-        Clock = new VirtualClock(Options.StartTime ?? DateTime.UtcNow, Options.TimeSkipping);
+        Clock = new VirtualClock(Options.StartTime ?? DateTime.UtcNow, Options.FreezeWhileLocked, Options.FreezeGrace) { Guard = sync };
     }
 
     public StandInOptions Options { get; }

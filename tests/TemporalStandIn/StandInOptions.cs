@@ -8,11 +8,15 @@ public sealed class StandInOptions
     public string Namespace { get; init; } = "default";
 
     /// <summary>
-    /// True: the clock starts locked (a client unlocks it, as the SDK's time-skipping environment does) and jumps to
-    /// the next timer whenever nothing is outstanding and nobody holds the lock. False: it runs with the wall clock
-    /// until a client unlocks time skipping.
+    /// The clock starts with the client's lock on time skipping held (a client unlocks it, as the SDK's time-skipping
+    /// environment does while it sleeps or waits for a result); once nothing holds a lock it jumps to the next timer.
+    /// True (the tests): virtual time stands still while locked, up to <see cref="FreezeGrace"/>. False (the
+    /// development command): it runs with the wall clock while locked, as the Java test server's clock does.
     /// </summary>
-    public bool TimeSkipping { get; init; } = true;
+    public bool FreezeWhileLocked { get; init; } = true;
+
+    /// <summary>How long outstanding work may hold the frozen clock before it creeps on with the wall clock.</summary>
+    public TimeSpan FreezeGrace { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Where the virtual clock starts; the wall clock when null.</summary>
     public DateTime? StartTime { get; init; }

@@ -5,6 +5,9 @@ namespace AbandonedCart.TemporalStandIn;
 /// or activity outstanding, no client holding it) it jumps straight to the next timer, as the Java test server's
 /// self-advancing timer does. Timer callbacks run one at a time on the clock's own loop, outside its lock, so a
 /// callback that schedules work takes its lock before the clock looks at skipping again.
+/// With <c>freezeWhileLocked</c> (the tests' setting) virtual time also stands still while the lock is held, so a
+/// journey's activities see the exact time their timer fired whatever the machine's load; only work that holds the
+/// lock longer than the grace period lets it creep on with the wall clock (so a hung task's timeouts still fire).
 /// </summary>
 public sealed class VirtualClock : IAsyncDisposable
 {
@@ -12,17 +15,33 @@ public sealed class VirtualClock : IAsyncDisposable
     private readonly PriorityQueue<ClockTimer, (DateTime At, long Seq)> timers = new();
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
+    private readonly bool freezeWhileLocked;
+    private readonly TimeSpan grace;
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan offset;
     private long sequence;
     private int locks;
+    private DateTime lockedAtReal;
+    private DateTime lockedAtVirtual;
 
-    public VirtualClock(DateTime start, bool startLocked)
+    /// <summary>Starts with one lock held, the client's, as the test server does: a client unlocks it to skip time.</summary>
+    public VirtualClock(DateTime start, bool freezeWhileLocked, TimeSpan grace)
     {
-        offset = start - DateTime.UtcNow;
-        locks = startLocked ? 1 : 0;
+        this.freezeWhileLocked = freezeWhileLocked;
+        this.grace = grace;
+        var real = DateTime.UtcNow;
+        offset = start - real;
+        locks = 1;
+        lockedAtReal = real;
+        lockedAtVirtual = start;
         loop = Task.Run(RunAsync);
     }
+
+    /// <summary>
+    /// The owner's lock, taken around every skip decision: an operation that ends one piece of work and starts the
+    /// next (unlock, then lock) is then never split by a jump.
+    /// </summary>
+    public object? Guard { get; set; }
 
     /// <summary>Holders of the time-skipping lock (0: time may jump).</summary>
     public int Locks
@@ -42,7 +61,7 @@ public sealed class VirtualClock : IAsyncDisposable
         {
             lock (sync)
             {
-                return DateTime.UtcNow + offset;
+                return CurrentTime();
             }
         }
     }
@@ -51,6 +70,12 @@ public sealed class VirtualClock : IAsyncDisposable
     {
         lock (sync)
         {
+            if (locks == 0)
+            {
+                lockedAtReal = DateTime.UtcNow;
+                lockedAtVirtual = lockedAtReal + offset;
+            }
+
             locks++;
         }
     }
@@ -64,7 +89,13 @@ public sealed class VirtualClock : IAsyncDisposable
                 throw new InvalidOperationException("Time skipping is not locked.");
             }
 
+            var now = CurrentTime();
             locks--;
+            if (locks == 0)
+            {
+                offset = now - DateTime.UtcNow;
+            }
+
             Wake();
         }
     }
@@ -121,6 +152,18 @@ public sealed class VirtualClock : IAsyncDisposable
 
     private void Wake() => changed.TrySetResult();
 
+    private DateTime CurrentTime()
+    {
+        var real = DateTime.UtcNow;
+        if (!freezeWhileLocked || locks == 0)
+        {
+            return real + offset;
+        }
+
+        var held = real - lockedAtReal - grace;
+        return held > TimeSpan.Zero ? lockedAtVirtual + held : lockedAtVirtual;
+    }
+
     private async Task RunAsync()
     {
         while (!stop.IsCancellationRequested)
@@ -128,34 +171,37 @@ public sealed class VirtualClock : IAsyncDisposable
             ClockTimer? due = null;
             TimeSpan wait = Timeout.InfiniteTimeSpan;
             Task wake;
-            lock (sync)
+            lock (Guard ?? sync)
             {
-                if (changed.Task.IsCompleted)
+                lock (sync)
                 {
-                    changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-
-                wake = changed.Task;
-                while (timers.TryPeek(out var head, out _) && head.Cancelled)
-                {
-                    timers.Dequeue();
-                }
-
-                if (timers.TryPeek(out var next, out _))
-                {
-                    var now = DateTime.UtcNow + offset;
-                    if (next.Due <= now)
+                    if (changed.Task.IsCompleted)
                     {
-                        due = timers.Dequeue();
+                        changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
                     }
-                    else if (locks == 0)
+
+                    wake = changed.Task;
+                    while (timers.TryPeek(out var head, out _) && head.Cancelled)
                     {
-                        offset += next.Due - now;
-                        due = timers.Dequeue();
+                        timers.Dequeue();
                     }
-                    else
+
+                    if (timers.TryPeek(out var next, out _))
                     {
-                        wait = next.Due - now;
+                        var now = CurrentTime();
+                        if (next.Due <= now)
+                        {
+                            due = timers.Dequeue();
+                        }
+                        else if (locks == 0)
+                        {
+                            offset += next.Due - now;
+                            due = timers.Dequeue();
+                        }
+                        else
+                        {
+                            wait = freezeWhileLocked && next.Due - now > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : next.Due - now;
+                        }
                     }
                 }
             }

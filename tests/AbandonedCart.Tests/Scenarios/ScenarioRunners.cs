@@ -82,7 +82,12 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
         await RegisterSearchAttributesAsync(environment);
         using var worker = new TemporalWorker(
             environment.Client,
-            new TemporalWorkerOptions(taskQueue).AddWorkflow<AbandonedCartWorkflow>().AddAllActivities(new ScenarioActivities(world)));
+            new TemporalWorkerOptions(taskQueue)
+            {
+                // One activity at a time, taken in the order the journey scheduled them: the timeline of activities
+                // that run at the same instant (audiences and the first message) is then the offline engine's order.
+                MaxConcurrentActivities = 1,
+            }.AddWorkflow<AbandonedCartWorkflow>().AddAllActivities(new ScenarioActivities(world)));
         await worker.ExecuteAsync(async () =>
         {
             var startSignal = plan.Events.First(e => e.SignalName == ScenarioPlan.CartUpdatedSignal);
@@ -121,6 +126,11 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
             }
 
             var result = await handle.GetResultAsync<AbandonedCartWorkflow.Result>();
+            if (Environment.GetEnvironmentVariable("STANDIN_DUMP") is { Length: > 0 } dump)
+            {
+                await File.WriteAllTextAsync(dump, (await handle.FetchHistoryAsync()).ToJson());
+            }
+
             var description = await handle.DescribeAsync();
             world.End(new DateTimeOffset(description.CloseTime ?? serverNow.UtcDateTime, TimeSpan.Zero), result.Outcome);
         });
