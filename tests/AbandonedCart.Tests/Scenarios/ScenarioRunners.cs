@@ -65,14 +65,15 @@ public sealed class OfflineScenarioRunner(JourneyEngine engine) : IScenarioRunne
 /// <summary>
 /// Runs the scenario on a time-skipping test server: the real workflow and the fake activities on a worker with a
 /// unique task queue, the first cart update as signal-with-start, and time moved with <c>DelayAsync</c> to each
-/// scripted event. The server's clock cannot go back to the scenario's start, so the scenario is shifted forward by
-/// whole days and the timeline shifted back.
+/// scripted event. The in-process stand-in's clock starts two days before the scenario, so nothing is shifted (a
+/// shift moves a scenario across or away from a daylight-saving change); a real test server's clock cannot go back to
+/// the scenario's start, so there the scenario is shifted forward by whole days and the timeline shifted back.
 /// </summary>
 public sealed class TestServerScenarioRunner : IScenarioRunner
 {
     public async Task<ScenarioResult> RunAsync(Scenario scenario, string? golden = null)
     {
-        await using var environment = await TemporalTestServer.StartAsync();
+        await using var environment = await TemporalTestServer.StartAsync(scenario.Start.AddDays(-2));
         var serverNow = new DateTimeOffset(await environment.GetCurrentTimeAsync(), TimeSpan.Zero);
         var shift = TimeSpan.FromDays(Math.Max(0, Math.Ceiling((serverNow - scenario.Start).TotalDays) + 1));
         var shifted = scenario.ShiftedBy(shift);

@@ -25,11 +25,15 @@ public static class TemporalTestServer
     /// <summary>The runner name theory rows carry: the stand-in or the real test server.</summary>
     public static string RunnerName => InProcess ? ScenarioRunners.InProcess : ScenarioRunners.TestServer;
 
-    public static async Task<WorkflowEnvironment> StartAsync()
+    /// <summary>
+    /// Starts the service; the stand-in's clock starts at <paramref name="clockStart"/> when given (a real test
+    /// server's clock starts at the wall clock, which a scenario in the past cannot use without shifting).
+    /// </summary>
+    public static async Task<WorkflowEnvironment> StartAsync(DateTimeOffset? clockStart = null)
     {
         if (InProcess)
         {
-            return await StandInEnvironment.StartAsync();
+            return await StandInEnvironment.StartAsync(new() { StartTime = clockStart?.UtcDateTime });
         }
 
         return await WorkflowEnvironment.StartTimeSkippingAsync(new()
