@@ -23,6 +23,7 @@ public sealed class VirtualClock : IAsyncDisposable
     private int locks;
     private DateTime lockedAtReal;
     private DateTime lockedAtVirtual;
+    private DateTime frozenAt;
 
     /// <summary>Starts with one lock held, the client's, as the test server does: a client unlocks it to skip time.</summary>
     public VirtualClock(DateTime start, bool freezeWhileLocked, TimeSpan grace)
@@ -34,6 +35,7 @@ public sealed class VirtualClock : IAsyncDisposable
         locks = 1;
         lockedAtReal = real;
         lockedAtVirtual = start;
+        frozenAt = start;
         loop = Task.Run(RunAsync);
     }
 
@@ -72,8 +74,8 @@ public sealed class VirtualClock : IAsyncDisposable
         {
             if (locks == 0)
             {
+                lockedAtVirtual = CurrentTime();
                 lockedAtReal = DateTime.UtcNow;
-                lockedAtVirtual = lockedAtReal + offset;
             }
 
             locks++;
@@ -94,6 +96,7 @@ public sealed class VirtualClock : IAsyncDisposable
             if (locks == 0)
             {
                 offset = now - DateTime.UtcNow;
+                frozenAt = now;
             }
 
             Wake();
@@ -155,9 +158,15 @@ public sealed class VirtualClock : IAsyncDisposable
     private DateTime CurrentTime()
     {
         var real = DateTime.UtcNow;
-        if (!freezeWhileLocked || locks == 0)
+        if (!freezeWhileLocked)
         {
             return real + offset;
+        }
+
+        if (locks == 0)
+        {
+            // Unlocked, a frozen clock moves only by jumping to the next timer.
+            return frozenAt;
         }
 
         var held = real - lockedAtReal - grace;
@@ -196,6 +205,7 @@ public sealed class VirtualClock : IAsyncDisposable
                         else if (locks == 0)
                         {
                             offset += next.Due - now;
+                            frozenAt = next.Due;
                             due = timers.Dequeue();
                         }
                         else

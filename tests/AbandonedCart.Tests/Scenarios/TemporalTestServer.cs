@@ -75,7 +75,14 @@ public sealed class TestServerDataAttribute(params object[] arguments) : DataAtt
 {
     public object[] Arguments { get; } = arguments;
 
-    public override string? Skip { get; set; } = TemporalTestServer.UnavailableReason;
+    public override string? Skip
+    {
+        get => TemporalTestServer.UnavailableReason ?? RowSkip;
+        set => RowSkip = value;
+    }
+
+    /// <summary>A reason this one row cannot run on a server yet, when it has one.</summary>
+    private string? RowSkip { get; set; }
 
     public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[TemporalTestServer.RunnerName, .. Arguments]];
 }
