@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs AbandonedCart.Temporal on this machine, starting only what is missing:
 #   PostgreSQL  ConnectionStrings__Postgres if set, else a local cluster in .local/pg (installed binaries)
-#   Temporal    Temporal__Address if reachable, else `temporal server start-dev`, else the CLI download the SDK uses
+#   Temporal    Temporal__Address if reachable, else `temporal server start-dev`, else the CLI download the SDK uses,
+#               else the in-memory stand-in (tests/TemporalStandIn; development only, waits fast-forwarded)
 #   Worker      only when a Temporal server is reachable
 #   Api         http://127.0.0.1:${API_PORT:-5080} (events, outbox page, health), also without Temporal
 # Ctrl-C stops everything this script started (and only that).
@@ -152,17 +153,39 @@ start_temporal() {
         TEMPORAL_OK=1
         return
     fi
+    start_temporal_standin && return
     cat >&2 <<'MSG'
 [run] ------------------------------------------------------------------------------------------
-[run] No Temporal server could be had: nothing listens on Temporal__Address (default localhost:7233),
-[run] the `temporal` CLI is not on PATH, and the CLI download failed (no internet access?).
-[run] Journeys will not run until a Temporal server is available. To get one, either
-[run]   - install the Temporal CLI (https://docs.temporal.io/cli#install) and run this script again, or
-[run]   - run `docker compose -f temporal-dev.yml up` and run this script again, or
-[run]   - set Temporal__Address to a reachable server.
+[run] No Temporal server could be had and the in-process stand-in did not start (see .local/logs/standin.log).
+[run] Journeys will not run until a Temporal server is available. Install the Temporal CLI
+[run] (https://docs.temporal.io/cli#install), run `docker compose -f temporal-dev.yml up`, or set Temporal__Address.
 [run] Starting the Api anyway: events are stored (pending) and the outbox page works.
 [run] ------------------------------------------------------------------------------------------
 MSG
+}
+
+# No real server and no CLI: the in-memory stand-in from tests/TemporalStandIn (development only).
+# FAST_FORWARD=1 (the default) skips every journey wait as soon as nothing else is outstanding.
+start_temporal_standin() {
+    say "Temporal: building the in-process stand-in (tests/TemporalStandIn)..."
+    dotnet build "$ROOT/tests/TemporalStandIn/TemporalStandIn.csproj" >"$LOGS/standin-build.log" 2>&1 || return 1
+    local args=(--port 7233)
+    [[ "${FAST_FORWARD:-1}" == 1 ]] && args+=(--time-skipping)
+    dotnet "$ROOT/tests/TemporalStandIn/bin/Debug/net10.0/AbandonedCart.TemporalStandIn.dll" "${args[@]}" >"$LOGS/standin.log" 2>&1 &
+    CHILD_PIDS+=("$!")
+    for _ in $(seq 1 60); do
+        if reachable 127.0.0.1:7233; then
+            warn "------------------------------------------------------------------------------------------"
+            warn "Temporal: NO real Temporal server here. Using the IN-MEMORY STAND-IN for development"
+            warn "(tests/TemporalStandIn): nothing survives a restart, one node, basic list only, no Web UI."
+            [[ "${FAST_FORWARD:-1}" == 1 ]] && warn "Waits are fast-forwarded (time skipping); FAST_FORWARD=0 runs them in real time."
+            warn "------------------------------------------------------------------------------------------"
+            TEMPORAL_OK=1
+            return 0
+        fi
+        sleep 0.5
+    done
+    return 1
 }
 
 start_postgres

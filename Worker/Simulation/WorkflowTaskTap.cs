@@ -6,7 +6,7 @@ using Temporalio.Worker;
 namespace AbandonedCart.Worker.Simulation;
 
 /// <summary>
-/// Reads the commands a workflow task produced during a replay. Temporalio 1.21.1 exposes them only through
+/// Reads the commands a workflow task produced during a replay. Temporalio 1.22.0 exposes them only through
 /// non-public members, because interceptors do not see patches or search-attribute upserts (see TESTING.md):
 /// <c>WorkflowTaskEventArgs.workflowInstance</c> (the running <c>WorkflowInstance</c>), its field
 /// <c>completion</c> (the bridge's <c>WorkflowActivationCompletion</c>, set before <c>WorkflowTaskStarting</c>
@@ -80,7 +80,7 @@ public sealed class WorkflowTaskTap
         {
             throw new InvalidOperationException(
                 "The Temporalio SDK no longer has the non-public members the simulation engine reads " +
-                $"(built against 1.21.1): {string.Join(", ", missing)}. Update WorkflowTaskTap for this SDK version.");
+                $"(built against 1.22.0): {string.Join(", ", missing)}. Update WorkflowTaskTap for this SDK version.");
         }
 
         void Check(MemberInfo? member, string name)

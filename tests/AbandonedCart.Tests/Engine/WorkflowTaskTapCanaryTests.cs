@@ -24,8 +24,8 @@ public class WorkflowTaskTapCanaryTests
         var version = typeof(WorkflowReplayer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
 
         Assert.True(
-            version?.StartsWith("1.21.1", StringComparison.Ordinal) == true,
-            $"Temporalio is {version}; WorkflowTaskTap reads non-public members checked against 1.21.1. Re-check them " +
+            version?.StartsWith("1.22.0", StringComparison.Ordinal) == true,
+            $"Temporalio is {version}; WorkflowTaskTap reads non-public members checked against 1.22.0. Re-check them " +
             "against the new SDK's WorkflowInstance and bridge completion protos, then update this pin.");
     }
 

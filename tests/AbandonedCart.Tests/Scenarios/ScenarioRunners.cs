@@ -10,9 +10,14 @@ using Temporalio.Worker;
 
 namespace AbandonedCart.Tests.Scenarios;
 
-/// <summary>What a scenario did, whichever runner ran it. <see cref="Run"/> is the engine's record (offline only).</summary>
+/// <summary>
+/// What a scenario did, whichever runner ran it. <see cref="Run"/> is the engine's record (offline only);
+/// <see cref="ServerHistories"/> the histories the server recorded, one per run (server runners only).
+/// </summary>
 public sealed record ScenarioResult(IReadOnlyList<TimelineEntry> Timeline, JourneyRun? Run)
 {
+    public IReadOnlyList<WorkflowHistory> ServerHistories { get; init; } = [];
+
     /// <summary>The timeline as JSON lines, without <c>wait</c> lines (only the offline engine sees timers).</summary>
     public IReadOnlyList<string> Lines => Timeline.Where(e => e.Kind != "wait").Select(TimelineWriter.ToLine).ToList();
 
@@ -33,6 +38,7 @@ public static class ScenarioRunners
 {
     public const string Offline = "offline";
     public const string TestServer = "test-server";
+    public const string InProcess = "in-process";
 
     private static readonly Lazy<JourneyEngine> Engine = new(() => ScenarioSimulation.CreateEngine());
 
@@ -40,6 +46,11 @@ public static class ScenarioRunners
     {
         Offline => new OfflineScenarioRunner(Engine.Value),
         TestServer => new TestServerScenarioRunner(),
+        // STANDIN_CROSS_CHECK=1 also compares each run's history with the offline engine's (docs/in-process-temporal.md:
+        // one difference in activity/task interleaving is still open, so it is not on by default).
+        InProcess => Environment.GetEnvironmentVariable("STANDIN_CROSS_CHECK") == "1"
+            ? new CrossCheckingScenarioRunner(new TestServerScenarioRunner(), new OfflineScenarioRunner(Engine.Value))
+            : new TestServerScenarioRunner(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 }
@@ -64,14 +75,15 @@ public sealed class OfflineScenarioRunner(JourneyEngine engine) : IScenarioRunne
 /// <summary>
 /// Runs the scenario on a time-skipping test server: the real workflow and the fake activities on a worker with a
 /// unique task queue, the first cart update as signal-with-start, and time moved with <c>DelayAsync</c> to each
-/// scripted event. The server's clock cannot go back to the scenario's start, so the scenario is shifted forward by
-/// whole days and the timeline shifted back.
+/// scripted event. The in-process stand-in's clock starts two days before the scenario, so nothing is shifted (a
+/// shift moves a scenario across or away from a daylight-saving change); a real test server's clock cannot go back to
+/// the scenario's start, so there the scenario is shifted forward by whole days and the timeline shifted back.
 /// </summary>
 public sealed class TestServerScenarioRunner : IScenarioRunner
 {
     public async Task<ScenarioResult> RunAsync(Scenario scenario, string? golden = null)
     {
-        await using var environment = await TemporalTestServer.StartAsync();
+        await using var environment = await TemporalTestServer.StartAsync(scenario.Start.AddDays(-2));
         var serverNow = new DateTimeOffset(await environment.GetCurrentTimeAsync(), TimeSpan.Zero);
         var shift = TimeSpan.FromDays(Math.Max(0, Math.Ceiling((serverNow - scenario.Start).TotalDays) + 1));
         var shifted = scenario.ShiftedBy(shift);
@@ -81,7 +93,13 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
         await RegisterSearchAttributesAsync(environment);
         using var worker = new TemporalWorker(
             environment.Client,
-            new TemporalWorkerOptions(taskQueue).AddWorkflow<AbandonedCartWorkflow>().AddAllActivities(new ScenarioActivities(world)));
+            new TemporalWorkerOptions(taskQueue)
+            {
+                // One activity at a time, taken in the order the journey scheduled them: the timeline of activities
+                // that run at the same instant (audiences and the first message) is then the offline engine's order.
+                MaxConcurrentActivities = 1,
+            }.AddWorkflow<AbandonedCartWorkflow>().AddAllActivities(new ScenarioActivities(world)));
+        IReadOnlyList<WorkflowHistory> histories = [];
         await worker.ExecuteAsync(async () =>
         {
             var startSignal = plan.Events.First(e => e.SignalName == ScenarioPlan.CartUpdatedSignal);
@@ -120,12 +138,29 @@ public sealed class TestServerScenarioRunner : IScenarioRunner
             }
 
             var result = await handle.GetResultAsync<AbandonedCartWorkflow.Result>();
+            histories = await FetchRunsAsync(environment.Client, plan.WorkflowId, (await environment.Client.GetWorkflowHandle(plan.WorkflowId).DescribeAsync()).RunId);
+
             var description = await handle.DescribeAsync();
             world.End(new DateTimeOffset(description.CloseTime ?? serverNow.UtcDateTime, TimeSpan.Zero), result.Outcome);
         });
 
         var timeline = world.Timeline.Select(e => e with { Time = e.Time - shift, UntilTime = e.UntilTime - shift }).ToList();
-        return new ScenarioResult(timeline, null);
+        return new ScenarioResult(timeline, null) { ServerHistories = histories };
+    }
+
+    /// <summary>Every run of the journey, first to last, following continue-as-new back from the last run.</summary>
+    private static async Task<IReadOnlyList<WorkflowHistory>> FetchRunsAsync(ITemporalClient client, string workflowId, string? lastRunId)
+    {
+        var histories = new List<WorkflowHistory>();
+        var runId = lastRunId;
+        while (!string.IsNullOrEmpty(runId))
+        {
+            var history = await client.GetWorkflowHandle(workflowId, runId).FetchHistoryAsync();
+            histories.Insert(0, history);
+            runId = history.Events.First().WorkflowExecutionStartedEventAttributes.ContinuedExecutionRunId;
+        }
+
+        return histories;
     }
 
     /// <summary>The journey upserts custom search attributes; a server that does not know them would fail its tasks.</summary>

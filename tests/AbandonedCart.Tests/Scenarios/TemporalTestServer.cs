@@ -1,13 +1,14 @@
 using System.Reflection;
+using AbandonedCart.TemporalStandIn;
 using Temporalio.Testing;
 using Xunit.Sdk;
 
 namespace AbandonedCart.Tests.Scenarios;
 
 /// <summary>
-/// The Temporal time-skipping test server, when one can be had: the binary named by <c>TEMPORAL_TEST_SERVER_PATH</c>,
-/// else the SDK's download. Probed once per test run; where neither works, the tests that need it are reported as
-/// skipped with the reason (TESTING.md: never passed silently).
+/// The Temporal service the server-backed tests run on: the time-skipping test server named by
+/// <c>TEMPORAL_TEST_SERVER_PATH</c> when set (it takes precedence; probed once per test run, and the tests are
+/// skipped with the reason when it does not start), else the in-process stand-in (tests/TemporalStandIn).
 /// </summary>
 public static class TemporalTestServer
 {
@@ -18,18 +19,37 @@ public static class TemporalTestServer
     /// <summary>Null when a test server starts here, else why not.</summary>
     public static string? UnavailableReason => Unavailable.Value;
 
-    public static Task<WorkflowEnvironment> StartAsync()
+    /// <summary>True when the tests run on the in-process stand-in (no real test server named).</summary>
+    public static bool InProcess => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PathVariable));
+
+    /// <summary>The runner name theory rows carry: the stand-in or the real test server.</summary>
+    public static string RunnerName => InProcess ? ScenarioRunners.InProcess : ScenarioRunners.TestServer;
+
+    /// <summary>
+    /// Starts the service; the stand-in's clock starts at <paramref name="clockStart"/> when given (a real test
+    /// server's clock starts at the wall clock, which a scenario in the past cannot use without shifting).
+    /// </summary>
+    public static async Task<WorkflowEnvironment> StartAsync(DateTimeOffset? clockStart = null)
     {
-        var path = Environment.GetEnvironmentVariable(PathVariable);
-        return WorkflowEnvironment.StartTimeSkippingAsync(new()
+        if (InProcess)
         {
-            TestServer = new() { ExistingPath = string.IsNullOrEmpty(path) ? null : path },
+            return await StandInEnvironment.StartAsync(new() { StartTime = clockStart?.UtcDateTime });
+        }
+
+        return await WorkflowEnvironment.StartTimeSkippingAsync(new()
+        {
+            TestServer = new() { ExistingPath = Environment.GetEnvironmentVariable(PathVariable) },
         });
     }
 
     private static string? Probe()
     {
         var path = Environment.GetEnvironmentVariable(PathVariable);
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
         try
         {
             // Discovery must not hang on a slow download: a server that is not up in this time counts as unavailable.
@@ -39,28 +59,35 @@ public static class TemporalTestServer
         }
         catch (Exception e)
         {
-            var where = string.IsNullOrEmpty(path) ? $"{PathVariable} is not set" : $"{PathVariable}={path} did not start";
-            return $"No Temporal test server: {where} and the SDK's download failed ({e.GetType().Name}: {e.Message}). " +
-                $"Set {PathVariable} to a temporal-test-server binary to run these.";
+            return $"No Temporal test server: {PathVariable}={path} did not start ({e.GetType().Name}: {e.Message}). " +
+                $"Unset {PathVariable} to run these on the in-process stand-in.";
         }
     }
 }
 
 /// <summary>
-/// Theory data for the real-server runner: yields <see cref="ScenarioRunners.TestServer"/> followed by the given
-/// arguments, or marks the row as skipped with <see cref="TemporalTestServer.UnavailableReason"/>.
+/// Theory data for the server-backed runner: yields <see cref="TemporalTestServer.RunnerName"/> (the in-process
+/// stand-in, or the real test server when one is named) followed by the given arguments, or marks the row as skipped
+/// with <see cref="TemporalTestServer.UnavailableReason"/>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
 public sealed class TestServerDataAttribute(params object[] arguments) : DataAttribute
 {
     public object[] Arguments { get; } = arguments;
 
-    public override string? Skip { get; set; } = TemporalTestServer.UnavailableReason;
+    public override string? Skip
+    {
+        get => TemporalTestServer.UnavailableReason ?? RowSkip;
+        set => RowSkip = value;
+    }
 
-    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[ScenarioRunners.TestServer, .. Arguments]];
+    /// <summary>A reason this one row cannot run on a server yet, when it has one.</summary>
+    private string? RowSkip { get; set; }
+
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [[TemporalTestServer.RunnerName, .. Arguments]];
 }
 
-/// <summary>A fact that needs the Temporal test server; skipped with the reason where there is none.</summary>
+/// <summary>A fact that needs a Temporal service (the stand-in or a named test server); skipped with the reason where a named one fails.</summary>
 public sealed class TestServerFactAttribute : FactAttribute
 {
     public TestServerFactAttribute() => Skip = TemporalTestServer.UnavailableReason;
