@@ -212,7 +212,7 @@ public static class ShopifyEvents
             }
 
             var item = new JsonObject { ["sku"] = sku, ["name"] = name, ["price"] = price };
-            if (line.TryGetProperty("quantity", out var q) && q.TryGetInt32(out var quantity) && quantity > 0)
+            if (line.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.Number && q.TryGetInt32(out var quantity) && quantity > 0)
             {
                 item["quantity"] = quantity;
             }

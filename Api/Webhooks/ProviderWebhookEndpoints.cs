@@ -67,7 +67,7 @@ public static class ProviderWebhookEndpoints
         }
 
         // The whole batch is checked before any event is applied, so a refused batch changes nothing.
-        if (!Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) || !batch.All(SendGridEvents.IsReadable))
+        if (!Utf8.IsValid(body) || !batch.All(SendGridEvents.IsReadable))
         {
             return TypedResults.Problem("Every event must be a JSON object whose text is valid Unicode without NUL characters.", statusCode: StatusCodes.Status400BadRequest);
         }

@@ -83,6 +83,7 @@ internal static class FuzzRun
         ["GET /v1/outbox"] = "reads no parameter",
         ["GET /outbox"] = "reads no parameter",
         ["GET /health/live"] = "reads no parameter",
+        ["GET /health/temporal"] = "reads no parameter",
         ["GET /health/ready"] = "reads no parameter",
         ["GET /openapi"] = "static page",
     };
