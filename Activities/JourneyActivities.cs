@@ -35,7 +35,7 @@ public sealed class JourneyActivities(
     /// </summary>
     public static readonly TimeSpan SendLease = TimeSpan.FromMinutes(5);
 
-    /// <summary>Retargeting adds a customer only when they were not added in this period (PRODUCT.md, journey 1).</summary>
+    /// <summary>Retargeting adds a customer only when they were not added in this period.</summary>
     public static readonly TimeSpan AudienceCooldown = TimeSpan.FromDays(14);
 
     private const string NotInAudience = "not_in_audience";

@@ -33,8 +33,7 @@ public sealed record JourneyEngineOptions
 public sealed class JourneyEngineException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Runs real workflow code forward in virtual time with no Temporal server (TESTING.md, "Running a workflow forward
-/// in virtual time"): it replays the history built so far with the real SDK and core, takes the commands of the new
+/// Runs real workflow code forward in virtual time with no Temporal server (replay-driven stepping): it replays the history built so far with the real SDK and core, takes the commands of the new
 /// last workflow task, appends the events a server would record for them, lets the next outside happening occur
 /// (activities answer at once; otherwise the earliest timer or scripted happening), and replays again until the
 /// workflow closes or nothing is left to happen. One engine runs one simulation at a time and reuses its replayer.
@@ -421,7 +420,7 @@ public sealed class JourneyEngine
 
         private void RecordPatch(string patchId, bool deprecated, long completedId)
         {
-            // Core reads the patch id back from this detail; the shape is core's, see TESTING.md.
+            // Core reads the patch id back from this detail; the shape is core's.
             var data = Payloads.ToPayload(new Dictionary<string, object> { ["id"] = patchId, ["deprecated"] = deprecated });
             history.Append(now, EventType.MarkerRecorded, e =>
             {

@@ -11,7 +11,7 @@ namespace AbandonedCart.Worker.Simulation;
 
 /// <summary>
 /// The history of one workflow run as a Temporal server would record it, appended event by event with contiguous
-/// ids from 1 and the back-references core checks (see TESTING.md, "Building a history that replays").
+/// ids from 1 and the back-references core checks.
 /// </summary>
 internal sealed class RunHistory
 {

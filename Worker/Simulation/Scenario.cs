@@ -3,7 +3,7 @@ using AbandonedCart.Workflows;
 namespace AbandonedCart.Worker.Simulation;
 
 /// <summary>
-/// A <c>simulate</c> scenario (format in issue 2, "Scenario file"): a customer, their earlier messages, and what
+/// A <c>simulate</c> scenario (format in README, "simulate"): a customer, their earlier messages, and what
 /// happens at which time. Read and validated by <see cref="ScenarioReader"/>.
 /// </summary>
 public sealed record Scenario

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace AbandonedCart.Worker.Simulation;
 
 /// <summary>
-/// One line of a journey timeline (issue 2, "Timeline"): <c>send</c>, <c>skip</c>, <c>defer</c>, <c>capped</c>,
+/// One line of a journey timeline (format in README, "simulate"): <c>send</c>, <c>skip</c>, <c>defer</c>, <c>capped</c>,
 /// <c>holdout</c>, <c>stopped</c>, <c>audience_add</c>, <c>audience_remove</c>, <c>wait</c> or <c>end</c>. Readers ignore kinds they do not know.
 /// </summary>
 public sealed record TimelineEntry

@@ -7,7 +7,7 @@ namespace AbandonedCart.Worker.Simulation;
 
 /// <summary>
 /// Reads the commands a workflow task produced during a replay. Temporalio 1.22.0 exposes them only through
-/// non-public members, because interceptors do not see patches or search-attribute upserts (see TESTING.md):
+/// non-public members, because interceptors do not see patches or search-attribute upserts:
 /// <c>WorkflowTaskEventArgs.workflowInstance</c> (the running <c>WorkflowInstance</c>), its field
 /// <c>completion</c> (the bridge's <c>WorkflowActivationCompletion</c>, set before <c>WorkflowTaskStarting</c>
 /// fires and cleared before <c>WorkflowTaskCompleted</c> fires, so it is taken at the start and read at the end),

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using AbandonedCart.JourneyBenchmark;
 using BenchmarkDotNet.Running;
 
-// Journey benchmark (issue 3): replay time and event count of a full default-journey history, and the wall time of
+// Journey benchmark: replay time and event count of a full default-journey history, and the wall time of
 // `simulate` measured from a second process.
 //   dotnet run -c Release --project tests/JourneyBenchmark            # both
 //   dotnet run -c Release --project tests/JourneyBenchmark -- replay  # BenchmarkDotNet replay only (more args go to it)

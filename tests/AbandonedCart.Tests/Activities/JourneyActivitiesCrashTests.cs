@@ -16,7 +16,7 @@ namespace AbandonedCart.Tests.Activities;
 using ChannelNames = AbandonedCart.Workflows.Channels;
 
 /// <summary>
-/// Issue 4's Done-when for every provider-backed channel: the attempt crashes right after its row was committed as
+/// The crash-window guarantee for every provider-backed channel: the attempt crashes right after its row was committed as
 /// <c>sent</c> and before the activity returns; 1,000 retries of the same request then reach the real sender against
 /// its loopback peer, and the peer must have seen exactly one provider call.
 /// </summary>

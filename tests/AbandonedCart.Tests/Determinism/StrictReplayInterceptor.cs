@@ -11,7 +11,7 @@ using Temporalio.Workflows;
 namespace AbandonedCart.Tests.Determinism;
 
 /// <summary>
-/// Makes replay also check what core does not (TESTING.md, "What replay catches"): every activity's input and
+/// Makes replay also check what core does not: every activity's input and
 /// every timer's duration must match the history. Core only compares activity types and ids, so a swapped channel
 /// order in a journey whose channels all go through one <c>SendMessage</c> activity would otherwise replay cleanly.
 /// A patched change is still fine: replaying an old history, <c>Workflow.Patched</c> is false and the old path runs.

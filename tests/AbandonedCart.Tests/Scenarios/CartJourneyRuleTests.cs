@@ -6,7 +6,7 @@ using ChannelNames = AbandonedCart.Workflows.Channels;
 namespace AbandonedCart.Tests.Scenarios;
 
 /// <summary>
-/// One scenario per rule of the omnichannel journey (issue 3), each asserting sends, times, reasons and outcome; run
+/// One scenario per rule of the omnichannel journey, each asserting sends, times, reasons and outcome; run
 /// offline on the real SDK and, where a Temporal test server can be had, on it (skipped with the reason otherwise).
 /// T0 is Monday 2026-03-02 10:00Z, 11:00 in the customer's Prague.
 /// </summary>
